@@ -1,0 +1,190 @@
+"""Settings for Tag Manager, read from the environment (and `.env` if present)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# A placeholder key is only good enough for a developer's own machine.
+_PLACEHOLDER_SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=_PLACEHOLDER_SECRET_KEY)
+if not DEBUG and (SECRET_KEY == _PLACEHOLDER_SECRET_KEY or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random value of 32 characters or more "
+        "when DEBUG is off (see .env.example)."
+    )
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_rq",
+    "tools",
+    "jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "tagmanager_site.urls"
+WSGI_APPLICATION = "tagmanager_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _sqlite_options(config: dict) -> dict:
+    """WAL and a busy timeout let the web process and workers write together."""
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA busy_timeout=20000;"
+                ),
+            }
+        )
+        config.setdefault("TEST", {})["NAME"] = str(
+            VAR_DIR / f"test_{Path(config['NAME']).name}"
+        )
+    return config
+
+
+DATABASES = {
+    "default": _sqlite_options(
+        env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tagmanager.sqlite3'}")
+    ),
+}
+
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("sandbox")
+    DATABASES["sandbox"] = _sqlite_options(
+        env.db_url(
+            "SANDBOX_DATABASE_URL",
+            default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}",
+        )
+    )
+    DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "tools:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+X_FRAME_OPTIONS = "DENY"
+
+# Redis only carries the queue; job state lives in the database.
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+RQ_QUEUES = {
+    "default": {
+        "URL": REDIS_URL,
+        # A 50,000-ticket job runs for many minutes; rq's 180 s default would
+        # kill it half-way.
+        "DEFAULT_TIMEOUT": env.int("RQ_JOB_TIMEOUT", default=6 * 60 * 60),
+    },
+}
+
+# Zendesk. ZENDESK_URL wins over the subdomain; with the sandbox on and no
+# account configured, the client talks to the sandbox mounted by this app.
+ZENDESK_SUBDOMAIN = env.str("ZENDESK_SUBDOMAIN", default="")
+ZENDESK_EMAIL = env.str("ZENDESK_EMAIL", default="")
+ZENDESK_API_TOKEN = env.str("ZENDESK_API_TOKEN", default="")
+ZENDESK_OAUTH_TOKEN = env.str("ZENDESK_OAUTH_TOKEN", default="")
+_default_zendesk_url = (
+    f"https://{ZENDESK_SUBDOMAIN}.zendesk.com"
+    if ZENDESK_SUBDOMAIN
+    else "http://127.0.0.1:8000/sandbox"
+)
+ZENDESK_URL = env.str("ZENDESK_URL", default=_default_zendesk_url).rstrip("/")
+ZENDESK_CONNECT_TIMEOUT = env.float("ZENDESK_CONNECT_TIMEOUT", default=5.0)
+ZENDESK_READ_TIMEOUT = env.float("ZENDESK_READ_TIMEOUT", default=60.0)
+ZENDESK_MAX_RETRIES = env.int("ZENDESK_MAX_RETRIES", default=5)
+ZENDESK_BACKOFF_SECONDS = env.float("ZENDESK_BACKOFF_SECONDS", default=1.0)
+
+# The sandbox's behaviour, tuned like a real Enterprise account by default.
+SANDBOX_RATE_LIMIT_PER_MINUTE = env.int("SANDBOX_RATE_LIMIT_PER_MINUTE", default=700)
+SANDBOX_JOB_LATENCY_SECONDS = env.float("SANDBOX_JOB_LATENCY_SECONDS", default=0.5)
+SANDBOX_MAX_QUEUED_JOBS = env.int("SANDBOX_MAX_QUEUED_JOBS", default=30)
+
+# Tickets up to this many run in the request; more go to a worker.
+TOOLS_INLINE_TICKET_LIMIT = env.int("TOOLS_INLINE_TICKET_LIMIT", default=500)
+TOOLS_BACKGROUND_TICKET_LIMIT = env.int("TOOLS_BACKGROUND_TICKET_LIMIT", default=50_000)
+
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+    },
+}

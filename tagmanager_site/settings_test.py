@@ -1,0 +1,15 @@
+"""Settings for the test suite: the sandbox on, fast and quiet, secrets fixed."""
+
+import os
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+os.environ.setdefault("SANDBOX_ENABLED", "true")
+os.environ.setdefault("ZENDESK_EMAIL", "agent@example.com")
+os.environ.setdefault("ZENDESK_API_TOKEN", "sandbox-test-token")
+os.environ.setdefault("SANDBOX_JOB_LATENCY_SECONDS", "0")
+
+from tagmanager_site.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ZENDESK_BACKOFF_SECONDS = 0.01
