@@ -1,0 +1,24 @@
+"""Talking to the Zendesk Support API."""
+
+from zendesk.client import TicketSummary, ZendeskClient
+from zendesk.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    NotFoundError,
+    ServerError,
+    TooManyJobsError,
+    ZendeskError,
+)
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "NotFoundError",
+    "ServerError",
+    "TicketSummary",
+    "TooManyJobsError",
+    "ZendeskClient",
+    "ZendeskError",
+]

@@ -1,0 +1,386 @@
+"""A small client for the parts of the Zendesk Support API that Tag Manager uses.
+
+Plain `requests`; Django is only read by `ZendeskClient.from_settings`.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from zendesk.arguments import MAX_IDS_PER_CALL, joined_ids, tag_changes
+from zendesk.backoff import backoff_delay, retry_after_seconds
+from zendesk.errors import (
+    ConfigurationError,
+    ServerError,
+    ZendeskError,
+    error_for_response,
+    is_too_many_jobs,
+)
+from zendesk.payload import json_object
+from zendesk.ratelimit import header_int, inflight_jobs_remaining
+from zendesk.session import auth_for, build_session
+
+logger = logging.getLogger(__name__)
+
+# A guard against a server that keeps offering "more"; 100,000 pages of 100
+# tickets is far beyond any real view.
+MAX_PAGES = 100_000
+
+# A connection dropped halfway through a body is as transient as a timeout.
+_TRANSIENT_ERRORS = (
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """The few fields of a ticket that bulk tools decide on."""
+
+    id: int
+    status: str
+    tags: tuple[str, ...]
+    updated_at: str
+
+    @classmethod
+    def from_api(cls, ticket: dict[str, Any]) -> "TicketSummary":
+        return cls(
+            id=int(ticket["id"]),
+            status=str(ticket.get("status") or ""),
+            tags=tuple(ticket.get("tags") or ()),
+            updated_at=str(ticket.get("updated_at") or ""),
+        )
+
+
+class _Transient(Exception):
+    """A failed attempt worth repeating. Never leaves the client."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class ZendeskClient:
+    """One account's API, over one pooled HTTP session.
+
+    Every call is retried here, and only here: 429 after `Retry-After`; 5xx,
+    timeouts and dropped connections after an exponential backoff. After
+    `max_retries` retries the call raises `ServerError`.
+
+    The rate-limit attributes hold the values from the most recent response
+    that carried each header, or None before any did.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        email: str = "",
+        api_token: str = "",
+        oauth_token: str = "",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        max_retries: int = 5,
+        backoff_seconds: float = 1.0,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        if not base_url:
+            raise ConfigurationError("No Zendesk URL configured")
+        if max_retries < 0:
+            raise ValueError("max_retries cannot be negative")
+
+        self.base_url = base_url.rstrip("/")
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.rate_limit_remaining: int | None = None
+        self.rate_limit_total: int | None = None
+        self.inflight_jobs_remaining: int | None = None
+
+        self._auth_kind, auth = auth_for(email, api_token, oauth_token)
+        self._session = build_session(auth)
+        self._timeout = (connect_timeout, read_timeout)
+        self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls) -> "ZendeskClient":
+        """A client configured from the Django settings `ZENDESK_*`."""
+        from django.conf import settings
+
+        return cls(
+            settings.ZENDESK_URL,
+            email=settings.ZENDESK_EMAIL,
+            api_token=settings.ZENDESK_API_TOKEN,
+            oauth_token=settings.ZENDESK_OAUTH_TOKEN,
+            connect_timeout=settings.ZENDESK_CONNECT_TIMEOUT,
+            read_timeout=settings.ZENDESK_READ_TIMEOUT,
+            max_retries=settings.ZENDESK_MAX_RETRIES,
+            backoff_seconds=settings.ZENDESK_BACKOFF_SECONDS,
+        )
+
+    def __repr__(self) -> str:
+        return f"<ZendeskClient {self.base_url} auth={self._auth_kind}>"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> "ZendeskClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Views
+
+    def list_active_views(self) -> list[dict[str, Any]]:
+        """Every view the user can see, across all pages."""
+        path = "views/active.json"
+        views: list[dict[str, Any]] = []
+        params: dict[str, str] = {}
+
+        for _ in range(MAX_PAGES):
+            body = self._request("GET", path, params=params or None)
+            views.extend(_field(body, "views", path))
+
+            next_page = body.get("next_page")
+            if not next_page:
+                return views
+            params = _next_page_params(next_page, params, path)
+
+        raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
+
+    def count_view(self, view_id: int) -> int | None:
+        """Zendesk's cached count of a view; None while it is being computed.
+
+        Good for display only: big views' counts can be over an hour old.
+        """
+        path = f"views/{int(view_id)}/count.json"
+        body = self._request("GET", path)
+        value = _field(body, "view_count", path).get("value")
+        return None if value is None else int(value)
+
+    def iter_view_tickets(
+        self, view_id: int, *, page_size: int = 100
+    ) -> Iterator[TicketSummary]:
+        """Every ticket in a view, fetched page by page with cursors.
+
+        Offset pages stop at 10,000 tickets; cursors do not.
+        """
+        if not 1 <= page_size <= MAX_IDS_PER_CALL:
+            raise ValueError(f"page_size must be between 1 and {MAX_IDS_PER_CALL}")
+        return self._view_pages(f"views/{int(view_id)}/tickets.json", page_size)
+
+    def _view_pages(self, path: str, page_size: int) -> Iterator[TicketSummary]:
+        params: dict[str, Any] = {"page[size]": page_size}
+
+        for _ in range(MAX_PAGES):
+            body = self._request("GET", path, params=params)
+            for ticket in _field(body, "tickets", path):
+                yield TicketSummary.from_api(ticket)
+
+            meta = body.get("meta") or {}
+            cursor = meta.get("after_cursor")
+            if not meta.get("has_more") or not cursor:
+                return
+            if cursor == params.get("page[after]"):
+                raise ZendeskError("The cursor did not move", endpoint=_endpoint(path))
+            params = {"page[size]": page_size, "page[after]": cursor}
+
+        raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
+
+    # Tickets and jobs
+
+    def update_many_tags(
+        self,
+        ticket_ids: Iterable[int],
+        *,
+        additional_tags: Iterable[str] = (),
+        remove_tags: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Queue one Zendesk job that adds and/or removes tags on up to 100
+        tickets, leaving their other tags alone. Returns the `job_status`.
+
+        The body is built from the two tag lists only. `tags` would replace
+        each ticket's whole list and lose tags agents add meanwhile.
+        """
+        ids = joined_ids(ticket_ids, convert=int)
+        changes = tag_changes(additional_tags, remove_tags)
+
+        path = "tickets/update_many.json"
+        body = self._request("PUT", path, params={"ids": ids}, json={"ticket": changes})
+        return _field(body, "job_status", path)
+
+    def show_job_statuses(self, job_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The current state of up to 100 Zendesk jobs.
+
+        A job Zendesk no longer keeps is simply missing from the list.
+        """
+        path = "job_statuses/show_many.json"
+        body = self._request("GET", path, params={"ids": joined_ids(job_ids)})
+        return _field(body, "job_statuses", path)
+
+    def show_tickets(self, ticket_ids: Iterable[int]) -> list[dict[str, Any]]:
+        path = "tickets/show_many.json"
+        ids = joined_ids(ticket_ids, convert=int)
+        body = self._request("GET", path, params={"ids": ids})
+        return _field(body, "tickets", path)
+
+    def get_ticket(self, ticket_id: int) -> dict[str, Any]:
+        path = f"tickets/{int(ticket_id)}.json"
+        return _field(self._request("GET", path), "ticket", path)
+
+    # Transport
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send one API call, retrying what is worth retrying.
+
+        Retrying a PUT update_many after a timeout may queue a second Zendesk
+        job for the same tickets. Adding or removing tags twice changes
+        nothing more, so for the calls this client makes that is safe.
+        """
+        endpoint = _endpoint(path)
+
+        for attempt in range(self.max_retries):
+            try:
+                return self._send(method, endpoint, params, json)
+            except _Transient as failure:
+                self._wait_before_retry(method, endpoint, failure, attempt)
+
+        try:
+            return self._send(method, endpoint, params, json)
+        except _Transient as failure:
+            raise ServerError(
+                f"{method} {endpoint} still failing after "
+                f"{self.max_retries + 1} attempts: {failure.detail}",
+                status_code=failure.status_code,
+                endpoint=endpoint,
+            ) from failure.__cause__
+
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        params: dict[str, Any] | None,
+        json: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + endpoint,
+                params=params,
+                json=json,
+                timeout=self._timeout,
+            )
+        except _TRANSIENT_ERRORS as error:
+            raise _Transient(type(error).__name__) from error
+
+        self._remember_rate_limits(response.headers)
+        if response.status_code < 400:
+            return _success_body(response, endpoint)
+
+        _raise_if_transient(response)
+        raise error_for_response(response, endpoint)
+
+    def _wait_before_retry(
+        self, method: str, endpoint: str, failure: _Transient, attempt: int
+    ) -> None:
+        wait = failure.retry_after
+        if wait is None:
+            wait = backoff_delay(attempt, self.backoff_seconds)
+
+        logger.warning(
+            "Zendesk %s %s failed (%s); retry %d of %d in %.2f s",
+            method,
+            endpoint,
+            failure.detail,
+            attempt + 1,
+            self.max_retries,
+            wait,
+        )
+        self._sleep(wait)
+
+    def _remember_rate_limits(self, headers: CaseInsensitiveDict[str]) -> None:
+        # Not every endpoint sends every header, so a missing one keeps the
+        # last value seen rather than wiping it.
+        remaining = header_int(headers, "X-Rate-Limit-Remaining")
+        total = header_int(headers, "X-Rate-Limit")
+        inflight = inflight_jobs_remaining(headers)
+
+        if remaining is not None:
+            self.rate_limit_remaining = remaining
+        if total is not None:
+            self.rate_limit_total = total
+        if inflight is not None:
+            self.inflight_jobs_remaining = inflight
+
+
+def _endpoint(path: str) -> str:
+    return f"/api/v2/{path}"
+
+
+def _raise_if_transient(response: requests.Response) -> None:
+    status = response.status_code
+    if status >= 500:
+        raise _Transient(f"HTTP {status}", status_code=status)
+
+    # A 429 is a plain rate limit unless its body says the job queue is full,
+    # which the caller handles. The body is often HTML: parse it carefully.
+    if status == 429 and not is_too_many_jobs(status, json_object(response)):
+        raise _Transient(
+            "HTTP 429",
+            status_code=status,
+            retry_after=retry_after_seconds(response),
+        )
+
+
+def _success_body(response: requests.Response, endpoint: str) -> dict[str, Any]:
+    if not response.content:
+        return {}
+
+    body = json_object(response)
+    if body is None:
+        raise ZendeskError(
+            "Expected a JSON object in the answer",
+            status_code=response.status_code,
+            endpoint=endpoint,
+        )
+    return body
+
+
+def _field(body: dict[str, Any], key: str, path: str) -> Any:
+    if key not in body:
+        raise ZendeskError(f"The answer has no '{key}'", endpoint=_endpoint(path))
+    return body[key]
+
+
+def _next_page_params(
+    next_page: str, current: dict[str, str], path: str
+) -> dict[str, str]:
+    # Only the query of `next_page` is used, against our own base URL, so
+    # credentials go nowhere else even if Zendesk names another host.
+    params = dict(parse_qsl(urlsplit(next_page).query))
+    if params == current:
+        raise ZendeskError("next_page did not move on", endpoint=_endpoint(path))
+    return params
