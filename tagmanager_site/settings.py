@@ -127,6 +127,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Serve straight from the apps' static folders too, so that a fresh checkout
+# works before `collectstatic` has run.
+WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 SESSION_COOKIE_HTTPONLY = True
@@ -162,6 +166,8 @@ ZENDESK_CONNECT_TIMEOUT = env.float("ZENDESK_CONNECT_TIMEOUT", default=5.0)
 ZENDESK_READ_TIMEOUT = env.float("ZENDESK_READ_TIMEOUT", default=60.0)
 ZENDESK_MAX_RETRIES = env.int("ZENDESK_MAX_RETRIES", default=5)
 ZENDESK_BACKOFF_SECONDS = env.float("ZENDESK_BACKOFF_SECONDS", default=1.0)
+# How long a chunk may wait for its Zendesk job, or for room to queue one.
+ZENDESK_JOB_WAIT_SECONDS = env.float("ZENDESK_JOB_WAIT_SECONDS", default=600.0)
 
 # The sandbox's behaviour, tuned like a real Enterprise account by default.
 SANDBOX_RATE_LIMIT_PER_MINUTE = env.int("SANDBOX_RATE_LIMIT_PER_MINUTE", default=700)
@@ -173,6 +179,8 @@ TOOLS_INLINE_TICKET_LIMIT = env.int("TOOLS_INLINE_TICKET_LIMIT", default=500)
 TOOLS_BACKGROUND_TICKET_LIMIT = env.int("TOOLS_BACKGROUND_TICKET_LIMIT", default=50_000)
 
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
+DEMO_ADMIN_PASSWORD = env.str("DEMO_ADMIN_PASSWORD", default="")
+DEMO_AGENT_PASSWORD = env.str("DEMO_AGENT_PASSWORD", default="")
 
 LOGGING = {
     "version": 1,

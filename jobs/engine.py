@@ -1,0 +1,263 @@
+"""The job engine: take the list of tickets, then change them in chunks.
+
+The list of tickets is taken whole and stored before anything changes. A view
+that filters on the very tag being changed shrinks while it is tagged, and
+paging through it during the update would skip tickets.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from itertools import islice
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from jobs.models import Job, TicketResult
+from tools.base import BaseTool
+from zendesk import (
+    BadRequestError,
+    NotFoundError,
+    ServerError,
+    TooManyJobsError,
+    ZendeskClient,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 100  # update_many takes at most 100 ids
+COLLECT_BATCH = 1_000
+FIRST_POLL_SECONDS = 0.2
+LONGEST_POLL_SECONDS = 2.0
+DONE_STATES = {"completed", "failed", "killed"}
+
+Outcome = TicketResult.Outcome
+
+
+class JobEngine:
+    def __init__(
+        self,
+        job: Job,
+        tool: BaseTool,
+        client: ZendeskClient,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.job = job
+        self.tool = tool
+        self.client = client
+        self.params = job.params
+        self.sleep = sleep
+        self.clock = clock
+
+    def run(self) -> None:
+        if self.job.phase == Job.Phase.COLLECTING:
+            self.collect()
+        if not self.job.dry_run:
+            self.update_pending()
+
+    # Taking the list of tickets.
+
+    def collect(self) -> None:
+        # A collection cut short leaves partial rows; start it again cleanly.
+        self.job.results.all().delete()
+
+        seen: set[int] = set()
+        batch: list[TicketResult] = []
+        unchanged = 0
+        tickets = self.tool.iter_tickets(self.client, self.params)
+
+        for ticket in islice(tickets, self.params["limit"]):
+            if ticket.id in seen:
+                continue
+            seen.add(ticket.id)
+            result = self._planned_result(ticket)
+            unchanged += result.outcome == Outcome.UNCHANGED
+            batch.append(result)
+            if len(batch) >= COLLECT_BATCH:
+                self._store_collected(batch, collected=len(seen))
+                batch = []
+
+        self._store_collected(batch, collected=len(seen))
+        self._finish_collecting(total=len(seen), unchanged=unchanged)
+
+    def _planned_result(self, ticket) -> TicketResult:
+        tags = list(ticket.tags)
+        if not self.tool.needs_change(tags, self.params):
+            outcome = Outcome.UNCHANGED
+        elif self.job.dry_run:
+            outcome = Outcome.WOULD_CHANGE
+        else:
+            outcome = Outcome.PENDING
+        return TicketResult(
+            job=self.job,
+            ticket_id=ticket.id,
+            ticket_status=ticket.status,
+            tags_before=tags,
+            outcome=outcome,
+        )
+
+    def _store_collected(self, batch: list[TicketResult], *, collected: int) -> None:
+        TicketResult.objects.bulk_create(batch)
+        # While collecting, `total` counts the tickets found so far.
+        Job.objects.filter(pk=self.job.pk).update(total=collected)
+
+    def _finish_collecting(self, *, total: int, unchanged: int) -> None:
+        # Tickets already in the wanted state are done: they cost no call.
+        processed = total if self.job.dry_run else unchanged
+        Job.objects.filter(pk=self.job.pk).update(
+            total=total,
+            unchanged=unchanged,
+            processed=processed,
+            phase=Job.Phase.UPDATING,
+        )
+        self.job.refresh_from_db()
+        logger.info(
+            "Job %s collected %d tickets (%d already correct)",
+            self.job.pk,
+            total,
+            unchanged,
+        )
+
+    # Changing them.
+
+    def update_pending(self) -> None:
+        for ticket_ids in self._pending_chunks():
+            self.run_chunk(ticket_ids)
+
+    def _pending_chunks(self) -> Iterable[list[int]]:
+        last_row_id = 0
+        while True:
+            rows = list(
+                self.job.results.filter(outcome=Outcome.PENDING, id__gt=last_row_id)
+                .order_by("id")
+                .values_list("id", "ticket_id")[:CHUNK_SIZE]
+            )
+            if not rows:
+                return
+            last_row_id = rows[-1][0]
+            yield [ticket_id for _, ticket_id in rows]
+
+    def run_chunk(self, ticket_ids: list[int]) -> None:
+        try:
+            job_status = self._send(ticket_ids)
+        except (BadRequestError, NotFoundError, ServerError) as error:
+            reason = f"Zendesk did not accept the update: {error}"
+            self._record(ticket_ids, updated=[], failures=dict.fromkeys(ticket_ids, reason))
+            return
+
+        self.job.results.filter(ticket_id__in=ticket_ids).update(
+            zendesk_job_id=job_status["id"]
+        )
+        job_status = self._wait_for(job_status)
+        updated, failures = self._read_results(ticket_ids, job_status)
+        self._record(ticket_ids, updated=updated, failures=failures)
+
+    def _send(self, ticket_ids: list[int]) -> dict:
+        """Send the update, waiting while Zendesk has too many jobs queued."""
+        deadline = self.clock() + settings.ZENDESK_JOB_WAIT_SECONDS
+        while True:
+            try:
+                return self.tool.send_update(self.client, ticket_ids, self.params)
+            except TooManyJobsError as error:
+                if self.clock() >= deadline:
+                    raise ServerError(
+                        "Zendesk kept refusing new jobs (too many queued)"
+                    ) from error
+                wait = error.retry_after or LONGEST_POLL_SECONDS
+                logger.warning(
+                    "Job %s: Zendesk has too many jobs queued, waiting %.1f s",
+                    self.job.pk,
+                    wait,
+                )
+                self.sleep(wait)
+
+    def _wait_for(self, job_status: dict) -> dict:
+        """Poll a Zendesk job until it ends, or give up after the configured wait."""
+        deadline = self.clock() + settings.ZENDESK_JOB_WAIT_SECONDS
+        interval = FIRST_POLL_SECONDS
+        while job_status["status"] not in DONE_STATES:
+            if self.clock() >= deadline:
+                return {**job_status, "status": "timed_out"}
+            self.sleep(interval)
+            interval = min(interval * 1.5, LONGEST_POLL_SECONDS)
+            found = self.client.show_job_statuses([job_status["id"]])
+            if not found:
+                # Zendesk keeps statuses for a limited time; a vanished one
+                # tells us nothing about the tickets, so it is no success.
+                return {**job_status, "status": "vanished", "message": ""}
+            job_status = found[0]
+        return job_status
+
+    def _read_results(
+        self, ticket_ids: list[int], job_status: dict
+    ) -> tuple[list[int], dict[int, str]]:
+        if job_status["status"] != "completed":
+            reason = _job_failure_reason(job_status)
+            return [], dict.fromkeys(ticket_ids, reason)
+
+        by_id = {entry.get("id"): entry for entry in job_status.get("results") or []}
+        updated: list[int] = []
+        failures: dict[int, str] = {}
+        for ticket_id in ticket_ids:
+            entry = by_id.get(ticket_id)
+            if entry is None:
+                failures[ticket_id] = "Zendesk reported no result for this ticket"
+            elif entry.get("success"):
+                updated.append(ticket_id)
+            else:
+                failures[ticket_id] = _entry_error(entry)
+        return updated, failures
+
+    def _record(
+        self, ticket_ids: list[int], *, updated: list[int], failures: dict[int, str]
+    ) -> None:
+        """Write the chunk's outcomes and counters together, with database-side
+        arithmetic so a concurrent change to the row is never overwritten."""
+        with transaction.atomic():
+            if updated:
+                self.job.results.filter(ticket_id__in=updated).update(
+                    outcome=Outcome.UPDATED
+                )
+            for error, ids in _group_by_error(failures).items():
+                self.job.results.filter(ticket_id__in=ids).update(
+                    outcome=Outcome.FAILED, error=error
+                )
+            Job.objects.filter(pk=self.job.pk).update(
+                processed=F("processed") + len(ticket_ids),
+                succeeded=F("succeeded") + len(updated),
+                failed=F("failed") + len(failures),
+            )
+
+        if failures:
+            logger.info(
+                "Job %s chunk: %d updated, %d failed",
+                self.job.pk,
+                len(updated),
+                len(failures),
+            )
+
+
+def _job_failure_reason(job_status: dict) -> str:
+    if job_status["status"] == "timed_out":
+        return (
+            f"Zendesk job {job_status['id']} did not finish within "
+            f"{settings.ZENDESK_JOB_WAIT_SECONDS:g} s"
+        )
+    message = job_status.get("message") or "no message"
+    return f"Zendesk job {job_status['id']} ended {job_status['status']}: {message}"
+
+
+def _entry_error(entry: dict) -> str:
+    parts = [str(entry[key]) for key in ("error", "details") if entry.get(key)]
+    return ": ".join(parts) or f"Zendesk reported a failure: {entry}"
+
+
+def _group_by_error(failures: dict[int, str]) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for ticket_id, error in failures.items():
+        grouped[error].append(ticket_id)
+    return grouped

@@ -1,0 +1,130 @@
+"""Tag the tickets of a view from the command line, the same way the form does."""
+
+import sys
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from jobs.models import Job
+from jobs.services import job_start
+from tools.registry import get_tool
+from tools.sources import load_active_views
+from zendesk import ZendeskError
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+POLL_SECONDS = 1.0
+BAR_WIDTH = 40
+
+
+class Command(BaseCommand):
+    help = "Add or remove tags on the tickets of a Zendesk view, and follow the job."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--view", required=True, help="the view's id")
+        change = parser.add_mutually_exclusive_group(required=True)
+        change.add_argument("--add", nargs="+", metavar="TAG")
+        change.add_argument("--remove", nargs="+", metavar="TAG")
+        parser.add_argument("--limit", default="10000", help="at most this many")
+        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("--user", help="who the job runs as (default: the first superuser)")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            job = self._start(options)
+        except CommandError as error:
+            self.stderr.write(str(error))
+            sys.exit(EXIT_BAD_INPUT)
+
+        self.stdout.write(f"Job {job.pk}: {get_tool(job.tool.slug).describe(job.params)}")
+        job = self._follow(job)
+        self._report(job)
+        sys.exit(_exit_code(job))
+
+    def _start(self, options: dict) -> Job:
+        tool = get_tool("tag-manager")
+        user = _user(options["user"])
+        try:
+            views = load_active_views()
+        except ZendeskError as error:
+            raise CommandError(f"Could not load views from Zendesk: {error}") from error
+
+        data = {
+            "view": options["view"],
+            "operation": "add" if options["add"] else "remove",
+            "tags": ", ".join(options["add"] or options["remove"]),
+            "limit": options["limit"],
+            "dry_run": options["dry_run"],
+        }
+        form = tool.get_form(data, views=views)
+        if not form.is_valid():
+            raise CommandError(_form_errors(form))
+        return job_start(
+            tool=tool,
+            user=user,
+            params=form.job_params(),
+            expected_tickets=form.expected_ticket_count(),
+        )
+
+    def _follow(self, job: Job) -> Job:
+        while not job.is_finished:
+            self._draw(job)
+            time.sleep(POLL_SECONDS)
+            job.refresh_from_db()
+        self._draw(job)
+        self.stdout.write("")
+        return job
+
+    def _draw(self, job: Job) -> None:
+        filled = BAR_WIDTH * job.percent // 100
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.stdout.write(
+            f"\r[{bar}] {job.percent:3d}% {job.processed:,}/{job.total:,} "
+            f"{job.get_status_display()}",
+            ending="",
+        )
+        self.stdout.flush()
+
+    def _report(self, job: Job) -> None:
+        if job.dry_run:
+            self.stdout.write(
+                f"Dry run: {job.total:,} in scope, {job.would_change:,} would change, "
+                f"{job.unchanged:,} already correct."
+            )
+        else:
+            self.stdout.write(
+                f"{job.get_status_display()}: {job.total:,} tickets, "
+                f"{job.succeeded:,} updated, {job.unchanged:,} already correct, "
+                f"{job.failed:,} failed."
+            )
+        if job.error_message:
+            self.stderr.write(job.error_message)
+
+
+def _user(name: str | None):
+    users = get_user_model().objects
+    if name:
+        try:
+            return users.get(username=name)
+        except users.model.DoesNotExist:
+            raise CommandError(f"There is no user called {name!r}.") from None
+    user = users.filter(is_superuser=True).order_by("pk").first()
+    if user is None:
+        raise CommandError("Name the user to run as with --user.")
+    return user
+
+
+def _form_errors(form) -> str:
+    lines = []
+    for field, errors in form.errors.items():
+        label = "--" + {"operation": "add/--remove", "tags": "add/--remove"}.get(
+            field, field.replace("_", "-")
+        )
+        lines.extend(f"{label}: {error}" for error in errors)
+    return "\n".join(lines)
+
+
+def _exit_code(job: Job) -> int:
+    if job.status == Job.Status.SUCCEEDED:
+        return EXIT_OK
+    return EXIT_SOME_FAILED

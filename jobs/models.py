@@ -1,0 +1,109 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Job(models.Model):
+    """One run of a tool. The database row is the source of truth for state and
+    progress; Redis only carries the job's id to a worker."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Phase(models.TextChoices):
+        COLLECTING = "collecting", "Collecting tickets"
+        UPDATING = "updating", "Updating tickets"
+        DONE = "done", "Done"
+
+    FINISHED = {
+        Status.SUCCEEDED,
+        Status.COMPLETED_WITH_ERRORS,
+        Status.FAILED,
+        Status.CANCELLED,
+    }
+
+    tool = models.ForeignKey("tools.Tool", on_delete=models.PROTECT, related_name="jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs"
+    )
+    params = models.JSONField()
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=32, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    phase = models.CharField(
+        max_length=16, choices=Phase.choices, default=Phase.COLLECTING
+    )
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    rq_job_id = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("jobs:detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.is_finished else 0
+        return min(100, self.processed * 100 // self.total)
+
+    @property
+    def would_change(self) -> int:
+        """For a dry run: tickets that a real run would update."""
+        return self.total - self.unchanged - self.failed
+
+
+class TicketResult(models.Model):
+    """What happened to one ticket of a job. Rows are written when the job takes
+    its list of tickets, before anything changes, and updated as chunks end."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        UPDATED = "updated", "Updated"
+        UNCHANGED = "unchanged", "Already correct"
+        WOULD_CHANGE = "would_change", "Would change"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="results")
+    ticket_id = models.BigIntegerField()
+    ticket_status = models.CharField(max_length=16, blank=True)
+    tags_before = models.JSONField(default=list)
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    error = models.TextField(blank=True)
+    zendesk_job_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "ticket_id"], name="one_result_per_ticket_per_job"
+            )
+        ]
+        indexes = [models.Index(fields=["job", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"Ticket {self.ticket_id}: {self.get_outcome_display()}"

@@ -1,0 +1,69 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from jobs.models import Job
+from tools.registry import get_tool
+
+JOBS_PER_PAGE = 25
+RESULTS_PER_PAGE = 50
+
+
+@require_GET
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = _visible_jobs(request).select_related("tool", "created_by")
+    page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "jobs/list.html", {"page": page})
+
+
+@require_GET
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job page; an htmx request gets only the progress fragment."""
+    job = get_object_or_404(_visible_jobs(request).select_related("tool"), pk=pk)
+    context = {"job": job, **_progress_figures(job)}
+
+    if request.htmx:
+        return render(request, "jobs/_progress.html", context)
+
+    context["description"] = get_tool(job.tool.slug).describe(job.params)
+    results = job.results.all()
+    if job.dry_run:
+        results = results.filter(outcome=job.results.model.Outcome.WOULD_CHANGE)
+    context["sample"] = _sample_rows(job, results)
+    return render(request, "jobs/detail.html", context)
+
+
+def _visible_jobs(request: HttpRequest) -> QuerySet[Job]:
+    if request.user.is_staff:
+        return Job.objects.all()
+    return Job.objects.filter(created_by=request.user)
+
+
+def _progress_figures(job: Job) -> dict:
+    """Rate and time left, from what the database says has been done."""
+    if not job.started_at or not job.processed:
+        return {"rate": None, "seconds_left": None}
+
+    end = job.finished_at or timezone.now()
+    elapsed = max((end - job.started_at).total_seconds(), 0.001)
+    rate = job.processed / elapsed
+    left = max(job.total - job.processed, 0)
+    seconds_left = None if job.is_finished else round(left / rate)
+    return {"rate": rate, "seconds_left": seconds_left}
+
+
+def _sample_rows(job: Job, results: QuerySet, size: int = 20) -> list[dict]:
+    tool = get_tool(job.tool.slug)
+    return [
+        {
+            "result": result,
+            "tags_after": tool.tags_after(list(result.tags_before), job.params),
+        }
+        for result in results[:size]
+    ]

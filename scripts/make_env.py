@@ -1,0 +1,16 @@
+"""Print a .env for a demo on this machine: sandbox on, fresh random secrets."""
+
+import secrets
+
+print(
+    f"""# Written by `make run` for a demo on this machine. See .env.example.
+DEBUG=true
+DEMO_MODE=true
+SECRET_KEY={secrets.token_urlsafe(48)}
+SANDBOX_ENABLED=true
+ZENDESK_URL=http://127.0.0.1:8000/sandbox
+ZENDESK_EMAIL=demo-agent@example.com
+ZENDESK_API_TOKEN={secrets.token_urlsafe(24)}
+DEMO_ADMIN_PASSWORD={secrets.token_urlsafe(9)}
+DEMO_AGENT_PASSWORD={secrets.token_urlsafe(9)}"""
+)

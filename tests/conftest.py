@@ -1,0 +1,109 @@
+"""Real services for the tests: a Redis server of the session's own, the
+sandbox served over real HTTP, and RQ workers in their own processes."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import django_rq
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    """A redis-server started for this test session alone, on a free port."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.fail("redis-server is not installed; `make test` installs it.")
+
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    _wait_for_redis(url)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def _wait_for_redis(url: str) -> None:
+    connection = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            connection.ping()
+            return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    pytest.fail(f"redis-server did not start at {url}")
+
+
+@pytest.fixture
+def rq_queue(redis_url, settings):
+    """The default queue on the session's Redis, empty at the start."""
+    settings.RQ_QUEUES = {
+        "default": {"URL": redis_url, "DEFAULT_TIMEOUT": 3600},
+    }
+    queue = django_rq.get_queue("default")
+    queue.connection.flushdb()
+    return queue
+
+
+@pytest.fixture
+def sandbox_url(live_server, settings) -> str:
+    """Point the product's Zendesk client at the sandbox, over real HTTP."""
+    url = f"{live_server.url}/sandbox"
+    settings.ZENDESK_URL = url
+    cache.clear()
+    return url
+
+
+@pytest.fixture
+def run_worker(rq_queue, sandbox_url):
+    """Run a real `rqworker --burst` process until the queue is empty."""
+
+    def run() -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
+            "DATABASE_URL": _sqlite_url("default"),
+            "SANDBOX_DATABASE_URL": _sqlite_url("sandbox"),
+            "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
+            "ZENDESK_URL": sandbox_url,
+        }
+        return subprocess.run(
+            [sys.executable, "manage.py", "rqworker", "default", "--burst"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=True,
+        )
+
+    return run
+
+
+def _sqlite_url(alias: str) -> str:
+    """The database the test session is using, for a worker process to share."""
+    database = settings.DATABASES[alias]
+    assert database["ENGINE"].endswith("sqlite3"), "worker tests expect SQLite here"
+    return f"sqlite:///{database['NAME']}"

@@ -1,0 +1,85 @@
+"""What every tool is made of.
+
+A tool is a class (its code: form, how it picks tickets, what it changes) plus
+a `Tool` row (its settings: enabled, admin-only, ticket limits), joined by
+slug. Bulk tools hand their work to the job engine, which calls back into the
+hooks below; the engine itself knows nothing about tags or macros.
+"""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+
+from zendesk import TicketSummary, ZendeskClient
+
+if TYPE_CHECKING:
+    from jobs.models import Job
+    from tools.models import Tool
+
+
+class BaseTool:
+    name: str = ""
+    slug: str = ""
+    description: str = ""
+    category: str = ""
+    requires_admin: bool = False
+    form_class: type[forms.Form] = forms.Form
+
+    def supports_async(self) -> bool:
+        return True
+
+    def get_row(self) -> "Tool":
+        from tools.models import Tool
+
+        row, _ = Tool.objects.get_or_create(
+            slug=self.slug,
+            defaults={
+                "name": self.name,
+                "category": self.category,
+                "requires_admin": self.requires_admin,
+            },
+        )
+        return row
+
+    def get_ticket_limit(self, async_mode: bool) -> int:
+        row = self.get_row()
+        return row.background_ticket_limit if async_mode else row.inline_ticket_limit
+
+    def get_form(self, *args: Any, **kwargs: Any) -> forms.Form:
+        return self.form_class(*args, tool=self, **kwargs)
+
+    def describe(self, params: dict) -> str:
+        """The job's parameters in words, for people."""
+        raise NotImplementedError
+
+    def execute(self, job: "Job") -> None:
+        """Run the job in this process, now."""
+        from jobs.services import job_run
+
+        job_run(job_id=job.pk)
+
+    def execute_async(self, job: "Job") -> None:
+        """Hand the job to a worker."""
+        from jobs.services import job_enqueue
+
+        job_enqueue(job=job)
+
+    # Hooks the engine calls.
+
+    def iter_tickets(
+        self, client: ZendeskClient, params: dict
+    ) -> Iterator[TicketSummary]:
+        raise NotImplementedError
+
+    def needs_change(self, ticket_tags: list[str], params: dict) -> bool:
+        raise NotImplementedError
+
+    def tags_after(self, ticket_tags: list[str], params: dict) -> list[str]:
+        raise NotImplementedError
+
+    def send_update(
+        self, client: ZendeskClient, ticket_ids: list[int], params: dict
+    ) -> dict:
+        """Send one update_many call; return Zendesk's job_status."""
+        raise NotImplementedError

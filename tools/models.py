@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.db import models
+
+
+def _default_inline_limit() -> int:
+    return settings.TOOLS_INLINE_TICKET_LIMIT
+
+
+def _default_background_limit() -> int:
+    return settings.TOOLS_BACKGROUND_TICKET_LIMIT
+
+
+class Tool(models.Model):
+    """The settings of a tool that supervisors can change; its code lives in
+    a tool class found through the registry by slug."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    category = models.CharField(max_length=50)
+    enabled = models.BooleanField(default=True)
+    requires_admin = models.BooleanField(default=False)
+    inline_ticket_limit = models.PositiveIntegerField(default=_default_inline_limit)
+    background_ticket_limit = models.PositiveIntegerField(
+        default=_default_background_limit
+    )
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self) -> str:
+        return self.name
