@@ -39,6 +39,9 @@ class Job(models.Model):
     phase = models.CharField(
         max_length=16, choices=Phase.choices, default=Phase.COLLECTING
     )
+    # Zendesk's count of the source when the job was started: display only,
+    # shown until the job has taken its own list of tickets.
+    estimated_total = models.PositiveIntegerField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     succeeded = models.PositiveIntegerField(default=0)

@@ -18,12 +18,19 @@ from zendesk import AuthenticationError, ZendeskClient, ZendeskError
 logger = logging.getLogger(__name__)
 
 
-def job_create(*, tool: BaseTool, user: AbstractBaseUser, params: dict) -> Job:
+def job_create(
+    *,
+    tool: BaseTool,
+    user: AbstractBaseUser,
+    params: dict,
+    expected_tickets: int | None = None,
+) -> Job:
     job = Job.objects.create(
         tool=tool.get_row(),
         created_by=user,
         params=params,
         dry_run=bool(params.get("dry_run")),
+        estimated_total=expected_tickets,
     )
     logger.info(
         "Job %s created by %s: %s %s",
@@ -44,7 +51,9 @@ def job_start(
 ) -> Job:
     """Create a job and run it: in this process when it is small enough,
     otherwise on a worker. `expected_tickets` is None when unknown."""
-    job = job_create(tool=tool, user=user, params=params)
+    job = job_create(
+        tool=tool, user=user, params=params, expected_tickets=expected_tickets
+    )
 
     inline_limit = tool.get_ticket_limit(async_mode=False)
     small = expected_tickets is not None and expected_tickets <= inline_limit

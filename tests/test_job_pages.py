@@ -1,0 +1,127 @@
+"""The job page and its polled fragment."""
+
+import pytest
+from django.utils import timezone
+
+from jobs.models import Job
+from tools.registry import get_tool
+
+PARAMS = {
+    "source": {"type": "view", "id": 7, "title": "Open tickets"},
+    "operation": "add",
+    "tags": ["vip", "billing"],
+    "limit": 10_000,
+    "dry_run": False,
+}
+
+
+@pytest.fixture
+def agent(django_user_model):
+    return django_user_model.objects.create_user("agent", password="unused-pw-1")
+
+
+def make_job(user, **fields) -> Job:
+    tool_row = get_tool("tag-manager").get_row()
+    fields.setdefault("params", PARAMS)
+    return Job.objects.create(tool=tool_row, created_by=user, **fields)
+
+
+def fragment(client, job):
+    return client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
+
+
+@pytest.mark.django_db
+def test_a_running_job_fragment_polls_itself(client, agent):
+    job = make_job(
+        agent,
+        status=Job.Status.RUNNING,
+        phase=Job.Phase.UPDATING,
+        started_at=timezone.now() - timezone.timedelta(seconds=10),
+        total=1_000,
+        processed=400,
+        succeeded=350,
+        unchanged=50,
+    )
+    client.force_login(agent)
+
+    html = fragment(client, job).content.decode()
+
+    assert 'hx-trigger="every 2s"' in html
+    assert f'hx-get="{job.get_absolute_url()}"' in html
+    assert "400 / 1,000" in html
+    assert 'value="40"' in html
+    assert "Time left" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "status",
+    [Job.Status.SUCCEEDED, Job.Status.COMPLETED_WITH_ERRORS, Job.Status.FAILED],
+)
+def test_a_finished_job_fragment_stops_polling(client, agent, status):
+    now = timezone.now()
+    job = make_job(
+        agent,
+        status=status,
+        phase=Job.Phase.DONE,
+        started_at=now - timezone.timedelta(minutes=2),
+        finished_at=now,
+        total=1_000,
+        processed=1_000,
+        succeeded=990,
+        failed=10,
+    )
+    client.force_login(agent)
+
+    html = fragment(client, job).content.decode()
+
+    assert "hx-trigger" not in html
+    assert "hx-get" not in html
+    assert "1,000 / 1,000" in html
+
+
+@pytest.mark.django_db
+def test_the_job_page_describes_the_job_in_words(client, agent):
+    job = make_job(agent)
+    client.force_login(agent)
+
+    html = client.get(job.get_absolute_url()).content.decode()
+
+    assert "Add tags vip, billing to view “Open tickets”, limit 10,000" in html
+    assert 'id="job-progress"' in html
+
+
+@pytest.mark.django_db
+def test_an_agent_cannot_see_another_agents_job(client, agent, django_user_model):
+    other = django_user_model.objects.create_user("other", password="unused-pw-2")
+    job = make_job(agent)
+    client.force_login(other)
+
+    assert client.get(job.get_absolute_url()).status_code == 404
+    assert job.get_absolute_url() not in client.get("/jobs/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/jobs/", "/tools/tag-manager/"])
+def test_anonymous_visitors_are_sent_to_log_in(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_job_output_is_escaped(client, agent):
+    job = make_job(
+        agent,
+        status=Job.Status.FAILED,
+        error_message="<script>alert(1)</script>",
+        params={**PARAMS, "source": {"type": "view", "id": 1, "title": "<b>x</b>"}},
+    )
+    client.force_login(agent)
+
+    html = client.get(job.get_absolute_url()).content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<b>x</b>" not in html

@@ -1,0 +1,35 @@
+import pytest
+
+from tools.tags import TagError, normalise_tags
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("vip", ["vip"]),
+        ("VIP, Billing", ["vip", "billing"]),
+        ("vip\nbilling\n\n", ["vip", "billing"]),
+        ("Priority Customer", ["priority", "customer"]),
+        ("vip, VIP, vip", ["vip"]),
+        ("Réclamation", ["réclamation"]),
+        ("tier:gold  team/emea  v1.2  follow-up", ["tier:gold", "team/emea", "v1.2", "follow-up"]),
+        ("   ", []),
+    ],
+)
+def test_tags_are_normalised_as_zendesk_stores_them(raw, expected):
+    assert normalise_tags(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ("vip, <b>", "“<b>”"),
+        ("good #hash", "“#hash”"),
+        ('"quoted"', "“\"quoted\"”"),
+        ("x" * 81, "longer than 80"),
+    ],
+)
+def test_what_cannot_be_a_tag_is_named_in_the_error(raw, named):
+    with pytest.raises(TagError) as error:
+        normalise_tags(raw)
+    assert named in str(error.value)

@@ -1,0 +1,83 @@
+"""The client against the sandbox over real HTTP, faults included."""
+
+import pytest
+from django.conf import settings
+
+from sandbox.faults import inject_fault
+from sandbox.models import RequestLog
+from tests.sandbox_data import make_tickets, make_view
+from zendesk import AuthenticationError, ZendeskClient
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
+
+
+class RecordedSleep:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleep():
+    return RecordedSleep()
+
+
+@pytest.fixture
+def client(sandbox_url, sleep):
+    return ZendeskClient(
+        sandbox_url,
+        email=settings.ZENDESK_EMAIL,
+        api_token=settings.ZENDESK_API_TOKEN,
+        backoff_seconds=0.01,
+        sleep=sleep,
+    )
+
+
+def test_a_view_of_250_tickets_comes_in_three_pages(client):
+    ticket_ids = make_tickets(250, tags=lambda n: [f"t{n}"])
+    view = make_view("Everything")
+
+    tickets = list(client.iter_view_tickets(view.pk))
+
+    assert [ticket.id for ticket in tickets] == ticket_ids
+    assert tickets[7].tags == ("t7",)
+    assert tickets[7].status == "open"
+    pages = RequestLog.objects.filter(path__contains=f"/views/{view.pk}/tickets")
+    assert pages.count() == 3
+
+
+def test_a_429_with_an_html_body_waits_for_retry_after(client, sleep):
+    make_tickets(5)
+    view = make_view("Everything")
+    inject_fault("/tickets", 429, retry_after=7)
+
+    tickets = list(client.iter_view_tickets(view.pk))
+
+    assert len(tickets) == 5
+    assert sleep.waits == [7]
+
+
+def test_a_server_error_then_success(client, sleep):
+    make_view("Everything")
+    inject_fault("/views/active", 503, times=2)
+
+    views = client.list_active_views()
+
+    assert [view["title"] for view in views] == ["Everything"]
+    assert len(sleep.waits) == 2
+
+
+def test_wrong_credentials_are_refused(sandbox_url):
+    client = ZendeskClient(sandbox_url, email="agent@example.com", api_token="wrong")
+
+    with pytest.raises(AuthenticationError):
+        client.list_active_views()
+
+
+def test_more_than_100_ids_are_refused_before_sending(client):
+    with pytest.raises(ValueError, match="100"):
+        client.update_many_tags(list(range(1, 102)), additional_tags=["vip"])
+
+    assert not RequestLog.objects.filter(path__contains="update_many").exists()
