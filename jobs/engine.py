@@ -146,7 +146,9 @@ class JobEngine:
             job_status = self._send(ticket_ids)
         except (BadRequestError, NotFoundError, ServerError) as error:
             reason = f"Zendesk did not accept the update: {error}"
-            self._record(ticket_ids, updated=[], failures=dict.fromkeys(ticket_ids, reason))
+            self._record(
+                ticket_ids, updated=[], failures=dict.fromkeys(ticket_ids, reason)
+            )
             return
 
         self.job.results.filter(ticket_id__in=ticket_ids).update(

@@ -27,7 +27,9 @@ class Job(models.Model):
         Status.CANCELLED,
     }
 
-    tool = models.ForeignKey("tools.Tool", on_delete=models.PROTECT, related_name="jobs")
+    tool = models.ForeignKey(
+        "tools.Tool", on_delete=models.PROTECT, related_name="jobs"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs"
     )

@@ -13,4 +13,3 @@ from tagmanager_site.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ZENDESK_BACKOFF_SECONDS = 0.01
-

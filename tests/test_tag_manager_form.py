@@ -37,11 +37,19 @@ def post(client, sandbox_view, changes: dict | None = None):
     [
         ({"tags": ""}, "tags", "Enter at least one tag."),
         ({"tags": " , ,\n"}, "tags", "Enter at least one tag."),
-        ({"tags": "vip, <script>"}, "tags", "“<script>” has characters a tag cannot hold"),
+        (
+            {"tags": "vip, <script>"},
+            "tags",
+            "“<script>” has characters a tag cannot hold",
+        ),
         ({"tags": "a" * 81}, "tags", "is longer than 80 characters"),
         ({"limit": "0"}, "limit", "The ticket limit must be at least 1."),
         ({"limit": "-5"}, "limit", "The ticket limit must be at least 1."),
-        ({"limit": "50001"}, "limit", "This tool changes at most 50,000 tickets a run."),
+        (
+            {"limit": "50001"},
+            "limit",
+            "This tool changes at most 50,000 tickets a run.",
+        ),
         ({"limit": "ten"}, "limit", "Enter the ticket limit as a whole number."),
         ({"limit": None}, "limit", "Enter how many tickets to change at most."),
         ({"view": "999999"}, "view", "Choose one of the active views in the list."),

@@ -12,7 +12,10 @@ from tools.tags import TagError, normalise_tags
         ("Priority Customer", ["priority", "customer"]),
         ("vip, VIP, vip", ["vip"]),
         ("Réclamation", ["réclamation"]),
-        ("tier:gold  team/emea  v1.2  follow-up", ["tier:gold", "team/emea", "v1.2", "follow-up"]),
+        (
+            "tier:gold  team/emea  v1.2  follow-up",
+            ["tier:gold", "team/emea", "v1.2", "follow-up"],
+        ),
         ("   ", []),
     ],
 )
@@ -25,7 +28,7 @@ def test_tags_are_normalised_as_zendesk_stores_them(raw, expected):
     [
         ("vip, <b>", "“<b>”"),
         ("good #hash", "“#hash”"),
-        ('"quoted"', "“\"quoted\"”"),
+        ('"quoted"', '“"quoted"”'),
         ("x" * 81, "longer than 80"),
     ],
 )

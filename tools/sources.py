@@ -35,7 +35,9 @@ def load_active_views(client: ZendeskClient | None = None) -> list[ViewChoice]:
 
     client = client or ZendeskClient.from_settings()
     views = [
-        ViewChoice(id=view["id"], title=view["title"], count=client.count_view(view["id"]))
+        ViewChoice(
+            id=view["id"], title=view["title"], count=client.count_view(view["id"])
+        )
         for view in client.list_active_views()
     ]
 

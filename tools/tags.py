@@ -48,8 +48,5 @@ def _problem_with(tag: str) -> str:
     if len(tag) > MAX_TAG_LENGTH:
         return f"is longer than {MAX_TAG_LENGTH} characters"
     if not _TAG_PATTERN.match(tag):
-        return (
-            "has characters a tag cannot hold (use letters, digits, "
-            "_ - / : and .)"
-        )
+        return "has characters a tag cannot hold (use letters, digits, _ - / : and .)"
     return ""

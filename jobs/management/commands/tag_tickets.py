@@ -27,7 +27,9 @@ class Command(BaseCommand):
         change.add_argument("--remove", nargs="+", metavar="TAG")
         parser.add_argument("--limit", default="10000", help="at most this many")
         parser.add_argument("--dry-run", action="store_true")
-        parser.add_argument("--user", help="who the job runs as (default: the first superuser)")
+        parser.add_argument(
+            "--user", help="who the job runs as (default: the first superuser)"
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -36,7 +38,9 @@ class Command(BaseCommand):
             self.stderr.write(str(error))
             sys.exit(EXIT_BAD_INPUT)
 
-        self.stdout.write(f"Job {job.pk}: {get_tool(job.tool.slug).describe(job.params)}")
+        self.stdout.write(
+            f"Job {job.pk}: {get_tool(job.tool.slug).describe(job.params)}"
+        )
         job = self._follow(job)
         self._report(job)
         sys.exit(_exit_code(job))

@@ -1,0 +1,74 @@
+"""`manage.py tag_tickets`: same checks as the form, exit codes for scripts."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from jobs.models import Job
+from tests.sandbox_data import make_tickets, make_view, tags_of
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser("boss", password="unused-pw-3")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("tag_tickets", *args, stdout=out, stderr=err)
+    return exit_.value.code, out.getvalue(), err.getvalue()
+
+
+def test_tags_a_view_and_exits_0(sandbox_url, admin_user):
+    ticket_ids = make_tickets(120)
+    view = make_view("Everything")
+
+    code, out, _ = run("--view", str(view.pk), "--add", "Cli", "batch")
+
+    assert code == 0
+    assert "Succeeded: 120 tickets, 120 updated, 0 already correct, 0 failed." in out
+    assert all(
+        tags == ["base", "cli", "batch"] for tags in tags_of(ticket_ids).values()
+    )
+
+
+def test_exits_1_when_some_tickets_failed(sandbox_url, admin_user):
+    make_tickets(10, status=lambda n: "closed" if n < 3 else "open")
+    view = make_view("Everything")
+
+    code, out, _ = run("--view", str(view.pk), "--remove", "base", "--user", "boss")
+
+    assert code == 1
+    assert "7 updated, 0 already correct, 3 failed" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--add", "<oops>"], "--add/--remove: “<oops>” has characters a tag cannot"),
+        (
+            ["--add", "vip", "--limit", "0"],
+            "--limit: The ticket limit must be at least 1.",
+        ),
+        (["--add", "vip", "--user", "nobody"], "There is no user called 'nobody'."),
+    ],
+)
+def test_bad_input_exits_2_with_the_message(sandbox_url, admin_user, args, message):
+    view = make_view("Everything")
+
+    code, _, err = run("--view", str(view.pk), *args)
+
+    assert code == 2
+    assert message in err
+    assert Job.objects.count() == 0
+
+
+def test_an_unknown_view_exits_2(sandbox_url, admin_user):
+    code, _, err = run("--view", "4242", "--add", "vip")
+
+    assert code == 2
+    assert "--view: Choose one of the active views in the list." in err
