@@ -1,0 +1,36 @@
+"""Zendesk's URLs under /sandbox/; each answers with and without ".json"."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "sandbox"
+
+
+def api(route: str, view, name: str) -> list:
+    """Both spellings of one endpoint; reverse() gives the ".json" one."""
+    return [
+        path(f"{route}.json", view, name=name),
+        path(route, view),
+    ]
+
+
+urlpatterns = [
+    *api("api/v2/views/active", views.active_views, "active_views"),
+    *api("api/v2/views/<int:view_id>", views.view_detail, "view"),
+    *api("api/v2/views/<int:view_id>/count", views.view_count, "view_count"),
+    *api("api/v2/views/<int:view_id>/tickets", views.view_tickets, "view_tickets"),
+    *api("api/v2/tickets/show_many", views.tickets_show_many, "tickets_show_many"),
+    *api(
+        "api/v2/tickets/update_many",
+        views.tickets_update_many,
+        "tickets_update_many",
+    ),
+    *api("api/v2/tickets/<int:ticket_id>", views.ticket_detail, "ticket"),
+    *api(
+        "api/v2/job_statuses/show_many",
+        views.job_statuses_show_many,
+        "job_statuses_show_many",
+    ),
+    *api("api/v2/job_statuses/<slug:job_id>", views.job_status_detail, "job_status"),
+]

@@ -1,0 +1,158 @@
+"""The sandbox's Zendesk API endpoints.
+
+Authentication, rate limiting, fault injection and the request log happen in
+gateway.api_endpoint; these functions only do the endpoint's own work.
+"""
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from . import bulk
+from .conditions import UnsupportedCondition, conditions_q
+from .gateway import api_endpoint
+from .models import JobStatus, Ticket, View
+from .pagination import cursor_page, is_whole_number, offset_links, offset_page
+from .payloads import (
+    job_status_payload,
+    ticket_payload,
+    view_count_payload,
+    view_payload,
+)
+from .responses import ApiError
+
+MAX_IDS = 100
+
+
+@api_endpoint("GET")
+def active_views(request: HttpRequest) -> JsonResponse:
+    views = View.objects.filter(active=True).order_by("position", "id")
+    page = offset_page(request)
+    count = views.count()
+
+    rows = views[page.start : page.start + page.size]
+    return JsonResponse(
+        {
+            "views": [view_payload(request, view) for view in rows],
+            **offset_links(request, page, count),
+            "count": count,
+        }
+    )
+
+
+@api_endpoint("GET")
+def view_detail(request: HttpRequest, view_id: int) -> JsonResponse:
+    view = _get_or_404(View, view_id)
+    return JsonResponse({"view": view_payload(request, view)})
+
+
+@api_endpoint("GET")
+def view_count(request: HttpRequest, view_id: int) -> JsonResponse:
+    view = _get_or_404(View, view_id)
+    value = _view_tickets(view).count()
+    return JsonResponse({"view_count": view_count_payload(request, view, value)})
+
+
+@api_endpoint("GET")
+def view_tickets(request: HttpRequest, view_id: int) -> JsonResponse:
+    view = _get_or_404(View, view_id)
+    page = cursor_page(request, _view_tickets(view))
+
+    return JsonResponse(
+        {
+            "tickets": [ticket_payload(request, ticket) for ticket in page.rows],
+            "meta": page.meta(),
+            "links": page.links(request),
+        }
+    )
+
+
+@api_endpoint("GET")
+def ticket_detail(request: HttpRequest, ticket_id: int) -> JsonResponse:
+    ticket = _get_or_404(Ticket, ticket_id)
+    return JsonResponse({"ticket": ticket_payload(request, ticket)})
+
+
+@api_endpoint("GET")
+def tickets_show_many(request: HttpRequest) -> JsonResponse:
+    ids = _ticket_ids(request)
+    found = Ticket.objects.in_bulk(ids)
+    tickets = [ticket_payload(request, found[pk]) for pk in ids if pk in found]
+    return JsonResponse({"tickets": tickets})
+
+
+@api_endpoint("PUT")
+def tickets_update_many(request: HttpRequest) -> JsonResponse:
+    ids = _ticket_ids(request)
+    changes = bulk.parse_changes(_json_body(request))
+
+    job = bulk.update_many(ids, changes)
+
+    now = timezone.now()
+    response = JsonResponse({"job_status": job_status_payload(request, job, now)})
+    response["zendesk-ratelimit-inflight-jobs"] = bulk.inflight_header(
+        bulk.jobs_in_flight(now), now
+    )
+    return response
+
+
+@api_endpoint("GET")
+def job_status_detail(request: HttpRequest, job_id: str) -> JsonResponse:
+    job = _get_or_404(JobStatus, job_id)
+    payload = job_status_payload(request, job, timezone.now())
+    return JsonResponse({"job_status": payload})
+
+
+@api_endpoint("GET")
+def job_statuses_show_many(request: HttpRequest) -> JsonResponse:
+    ids = _id_list(request)
+    found = JobStatus.objects.in_bulk(ids)
+
+    now = timezone.now()
+    statuses = [job_status_payload(request, found[i], now) for i in ids if i in found]
+    return JsonResponse({"job_statuses": statuses})
+
+
+def _get_or_404(model, pk):
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise ApiError(404, "RecordNotFound", "Not found")
+    return found
+
+
+def _view_tickets(view: View):
+    try:
+        return Ticket.objects.filter(conditions_q(view.conditions))
+    except UnsupportedCondition as error:
+        description = f"The sandbox cannot run this view: {error}"
+        raise ApiError(422, "InvalidView", description) from error
+
+
+def _id_list(request: HttpRequest) -> list[str]:
+    """The ?ids= list, without repeats: 1 to 100 of them, as Zendesk allows."""
+    raw = request.GET.get("ids", "")
+    ids = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+
+    if not ids:
+        raise ApiError(400, "InvalidValue", "ids is required: ?ids=1,2,3")
+    if len(ids) > MAX_IDS:
+        raise ApiError(
+            400, "InvalidValue", f"Too many ids: {len(ids)} given, at most {MAX_IDS}"
+        )
+    return ids
+
+
+def _ticket_ids(request: HttpRequest) -> list[int]:
+    ids = _id_list(request)
+    bad = [part for part in ids if not is_whole_number(part)]
+    if bad:
+        raise ApiError(400, "InvalidValue", f"Ticket ids must be numbers: {bad[0]!r}")
+    return list(dict.fromkeys(int(part) for part in ids))
+
+
+def _json_body(request: HttpRequest) -> object:
+    try:
+        return json.loads(request.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ApiError(400, "InvalidJSON", "The body is not valid JSON") from error
