@@ -7,7 +7,6 @@ import uuid
 import django_rq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils import timezone
 
 from jobs.models import Job
@@ -83,9 +82,12 @@ def job_enqueue(*, job: Job) -> None:
     logger.info("Job %s queued as %s", job.pk, rq_job_id)
 
 
-def job_run(*, job_id: int) -> None:
+def job_run(*, job_id: int, raise_unexpected: bool = True) -> None:
     """Run a queued job to its end. A job that another process has already
-    claimed, or that is no longer queued, is left alone."""
+    claimed, or that is no longer queued, is left alone.
+
+    An unexpected error marks the job failed and, unless told otherwise, is
+    raised again so that RQ records it against the worker's job too."""
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
         status=Job.Status.RUNNING, started_at=timezone.now()
     )
@@ -104,7 +106,8 @@ def job_run(*, job_id: int) -> None:
     except Exception:
         logger.exception("Job %s stopped on an unexpected error", job_id)
         _fail(job, "The job stopped on an unexpected error; see the worker log.")
-        raise
+        if raise_unexpected:
+            raise
     else:
         _finish(job)
 
@@ -128,13 +131,12 @@ def _fail(job: Job, message: str) -> None:
 
 
 def _end(job: Job, status: str, **fields) -> None:
-    with transaction.atomic():
-        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-            status=status,
-            phase=Job.Phase.DONE,
-            finished_at=timezone.now(),
-            **fields,
-        )
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        status=status,
+        phase=Job.Phase.DONE,
+        finished_at=timezone.now(),
+        **fields,
+    )
     job.refresh_from_db()
     logger.info(
         "Job %s ended %s: %d processed of %d, %d updated, %d unchanged, %d failed",

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from jobs.models import Job
+from jobs.models import Job, TicketResult
 from tools.registry import get_tool
 
 JOBS_PER_PAGE = 25
@@ -32,10 +32,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "jobs/_progress.html", context)
 
     context["description"] = get_tool(job.tool.slug).describe(job.params)
-    results = job.results.all()
-    if job.dry_run:
-        results = results.filter(outcome=job.results.model.Outcome.WOULD_CHANGE)
-    context["sample"] = _sample_rows(job, results)
+    context["sample"] = _sample_rows(job, _sample_results(job))
     return render(request, "jobs/detail.html", context)
 
 
@@ -56,6 +53,15 @@ def _progress_figures(job: Job) -> dict:
     left = max(job.total - job.processed, 0)
     seconds_left = None if job.is_finished else round(left / rate)
     return {"rate": rate, "seconds_left": seconds_left}
+
+
+def _sample_results(job: Job) -> QuerySet[TicketResult]:
+    """The rows worth a first look: what a dry run would change, or failures."""
+    if job.dry_run:
+        return job.results.filter(outcome=TicketResult.Outcome.WOULD_CHANGE)
+    if job.failed:
+        return job.results.filter(outcome=TicketResult.Outcome.FAILED)
+    return job.results.all()
 
 
 def _sample_rows(job: Job, results: QuerySet, size: int = 20) -> list[dict]:

@@ -57,7 +57,9 @@ class BaseTool:
         """Run the job in this process, now."""
         from jobs.services import job_run
 
-        job_run(job_id=job.pk)
+        # The user is sent to the job page, which tells how the run ended, so
+        # an unexpected error is recorded there rather than raised here.
+        job_run(job_id=job.pk, raise_unexpected=False)
 
     def execute_async(self, job: "Job") -> None:
         """Hand the job to a worker."""
