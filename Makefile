@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev
 	@echo "Wrote .env for a demo on this machine (sandbox on, fresh secrets)."
 
 run: venv .env
-	@scripts/ensure-redis
+	@scripts/ensure-packages redis-server=redis-server
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py migrate --noinput --database sandbox
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -39,7 +39,7 @@ run: venv .env
 	fi
 
 test: venv
-	@scripts/ensure-redis
+	@scripts/ensure-packages redis-server=redis-server chromium=chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tagmanager_site.settings_test $(BIN)/python manage.py check --fail-level WARNING

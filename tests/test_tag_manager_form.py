@@ -1,6 +1,7 @@
 """The Tag Manager form: every bad input gets its message and starts nothing."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from jobs.models import Job
@@ -130,3 +131,32 @@ def test_a_dry_run_changes_nothing(agent_client, view, rq_queue):
     page = agent_client.get(job.get_absolute_url()).content.decode()
     assert "Would change" in page
     assert '<code class="tag">vip</code>' in page
+
+
+def test_posts_without_the_csrf_token_are_refused(django_user_model, view, rq_queue):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(django_user_model.objects.create_user("csrf", password="pw-x-1"))
+    data = {"view": view.pk, "operation": "add", "tags": "vip", "limit": "100"}
+
+    plain = strict.post(FORM_URL, data)
+    htmx = strict.post(FORM_URL, data, headers={"HX-Request": "true"})
+    preview = strict.post(reverse("tools:preview-tags"), {"tags": "vip"})
+
+    assert (plain.status_code, htmx.status_code, preview.status_code) == (403, 403, 403)
+    assert Job.objects.count() == 0
+
+
+def test_htmx_posts_carry_the_token_in_a_header(django_user_model, view, rq_queue):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(django_user_model.objects.create_user("csrf", password="pw-x-1"))
+    page = strict.get(FORM_URL)
+    token = page.context["csrf_token"]
+    assert f'"X-CSRFToken": "{token}"' in page.content.decode()
+
+    response = strict.post(
+        reverse("tools:preview-tags"),
+        {"tags": "vip"},
+        headers={"HX-Request": "true", "X-CSRFToken": str(token)},
+    )
+
+    assert response.status_code == 200
