@@ -1,0 +1,44 @@
+"""Settings read from the environment, checked in fresh processes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django_process(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean.update(DJANGO_SETTINGS_MODULE="tagmanager_site.settings", **env)
+    program = f"import django; django.setup(); {code}"
+    return subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_without_debug_a_real_secret_key_is_required():
+    result = django_process("", DEBUG="false", SECRET_KEY="")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_the_sandbox_is_only_mounted_when_enabled():
+    probe = (
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/sandbox/api/v2/views/active.json'); print('mounted')\n"
+        "except Resolver404:\n    print('absent')"
+    )
+    secret = "a-long-enough-secret-key-for-this-check-0123456789"
+
+    off = django_process(probe, DEBUG="false", SECRET_KEY=secret, SANDBOX_ENABLED="0")
+    on = django_process(probe, DEBUG="false", SECRET_KEY=secret, SANDBOX_ENABLED="1")
+
+    assert off.stdout.strip() == "absent", off.stderr
+    assert on.stdout.strip() == "mounted", on.stderr
