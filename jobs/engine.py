@@ -9,7 +9,6 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
@@ -18,11 +17,11 @@ from django.db.models import F
 from jobs.models import Job, TicketResult
 from tools.base import BaseTool
 from zendesk import (
-    BadRequestError,
-    NotFoundError,
+    AuthenticationError,
     ServerError,
     TooManyJobsError,
     ZendeskClient,
+    ZendeskError,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,9 +69,9 @@ class JobEngine:
         unchanged = 0
         tickets = self.tool.iter_tickets(self.client, self.params)
 
-        for ticket in islice(tickets, self.params["limit"]):
+        for ticket in tickets:
             if ticket.id in seen:
-                continue
+                continue  # a ticket that moved within the view while paging
             seen.add(ticket.id)
             result = self._planned_result(ticket)
             unchanged += result.outcome == Outcome.UNCHANGED
@@ -80,6 +79,8 @@ class JobEngine:
             if len(batch) >= COLLECT_BATCH:
                 self._store_collected(batch, collected=len(seen))
                 batch = []
+            if len(seen) >= self.params["limit"]:
+                break  # stop before asking Zendesk for a page we won't use
 
         self._store_collected(batch, collected=len(seen))
         self._finish_collecting(total=len(seen), unchanged=unchanged)
@@ -144,17 +145,20 @@ class JobEngine:
     def run_chunk(self, ticket_ids: list[int]) -> None:
         try:
             job_status = self._send(ticket_ids)
-        except (BadRequestError, NotFoundError, ServerError) as error:
-            reason = f"Zendesk did not accept the update: {error}"
-            self._record(
-                ticket_ids, updated=[], failures=dict.fromkeys(ticket_ids, reason)
+            self.job.results.filter(ticket_id__in=ticket_ids).update(
+                zendesk_job_id=job_status["id"]
             )
+            job_status = self._wait_for(job_status)
+        except AuthenticationError:
+            raise  # no later chunk can succeed either: the whole job stops
+        except ZendeskError as error:
+            # Retries are spent; the chunk fails with the reason and the job
+            # goes on with the next one.
+            reason = f"Zendesk could not complete the update: {error}"
+            failures = dict.fromkeys(ticket_ids, reason)
+            self._record(ticket_ids, updated=[], failures=failures)
             return
 
-        self.job.results.filter(ticket_id__in=ticket_ids).update(
-            zendesk_job_id=job_status["id"]
-        )
-        job_status = self._wait_for(job_status)
         updated, failures = self._read_results(ticket_ids, job_status)
         self._record(ticket_ids, updated=updated, failures=failures)
 

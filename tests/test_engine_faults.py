@@ -1,0 +1,136 @@
+"""The engine when Zendesk misbehaves: the job goes on where it can, and
+every ticket still ends with exactly one outcome."""
+
+import pytest
+from django.conf import settings
+
+from jobs.engine import JobEngine
+from jobs.models import Job, TicketResult
+from jobs.services import job_create, job_run
+from sandbox.faults import inject_fault
+from sandbox.models import RequestLog
+from tests.sandbox_data import make_tickets, make_view, tags_of
+from tools.registry import get_tool
+from zendesk import ZendeskClient
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
+
+Outcome = TicketResult.Outcome
+
+
+class FakeTime:
+    """A clock that moves only when the engine sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("agent", password="unused-pw-1")
+
+
+def new_job(user, view, *, limit: int = 10_000) -> Job:
+    params = {
+        "source": {"type": "view", "id": view.pk, "title": view.title},
+        "operation": "add",
+        "tags": ["vip"],
+        "limit": limit,
+        "dry_run": False,
+    }
+    return job_create(tool=get_tool("tag-manager"), user=user, params=params)
+
+
+def run_engine(job: Job, *, fake_time: FakeTime | None = None) -> Job:
+    fake_time = fake_time or FakeTime()
+    client = ZendeskClient.from_settings()
+    engine = JobEngine(
+        job,
+        get_tool("tag-manager"),
+        client,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    )
+    engine.run()
+    job.refresh_from_db()
+    return job
+
+
+def outcomes(job: Job) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for outcome in job.results.values_list("outcome", flat=True):
+        counted[outcome] = counted.get(outcome, 0) + 1
+    return counted
+
+
+def test_a_chunk_zendesk_keeps_refusing_fails_and_the_job_goes_on(user, sandbox_url):
+    ticket_ids = make_tickets(250)
+    job = new_job(user, make_view("Everything"))
+    inject_fault("update_many", 503, times=settings.ZENDESK_MAX_RETRIES + 1)
+
+    job = run_engine(job)
+
+    assert (job.total, job.processed) == (250, 250)
+    assert (job.succeeded, job.failed) == (150, 100)
+    assert outcomes(job) == {Outcome.UPDATED: 150, Outcome.FAILED: 100}
+    failed = job.results.filter(outcome=Outcome.FAILED)
+    assert all("Zendesk could not complete the update" in r.error for r in failed)
+    tagged = [tid for tid, tags in tags_of(ticket_ids).items() if "vip" in tags]
+    assert len(tagged) == 150
+
+
+def test_too_many_zendesk_jobs_waits_then_fails_the_chunk(user, sandbox_url, settings):
+    make_tickets(30)
+    job = new_job(user, make_view("Everything"))
+    settings.SANDBOX_MAX_QUEUED_JOBS = 0  # every new Zendesk job is refused
+    settings.ZENDESK_JOB_WAIT_SECONDS = 30
+    fake_time = FakeTime()
+
+    job = run_engine(job, fake_time=fake_time)
+
+    assert fake_time.now >= 30
+    assert (job.processed, job.failed, job.succeeded) == (30, 30, 0)
+    error = job.results.first().error
+    assert "kept refusing new jobs" in error
+
+
+def test_the_limit_stops_collecting_without_an_extra_page(user, sandbox_url):
+    make_tickets(350)
+    view = make_view("Everything")
+    job = new_job(user, view, limit=200)
+
+    job = run_engine(job)
+
+    assert (job.total, job.succeeded) == (200, 200)
+    pages = RequestLog.objects.filter(path__contains=f"/views/{view.pk}/tickets")
+    assert pages.count() == 2
+
+
+def test_tickets_already_tagged_cost_no_update_call(user, sandbox_url):
+    make_tickets(150, tags=lambda n: ["vip"] if n < 120 else ["base"])
+    job = new_job(user, make_view("Everything"))
+
+    job = run_engine(job)
+
+    assert (job.total, job.unchanged, job.succeeded) == (150, 120, 30)
+    updates = RequestLog.objects.filter(path__contains="update_many")
+    assert updates.count() == 1
+
+
+def test_refused_credentials_fail_the_job_with_a_clear_message(user, sandbox_url):
+    make_tickets(10)
+    job = new_job(user, make_view("Everything"))
+    inject_fault("/views/", 401)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "Zendesk refused the configured credentials" in job.error_message
+    assert job.finished_at is not None
