@@ -125,3 +125,20 @@ def test_job_output_is_escaped(client, agent):
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
     assert "<b>x</b>" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/admin/jobs/job/", "/admin/tools/tool/"])
+def test_staff_see_jobs_and_tools_in_the_admin_read_only(
+    client, agent, django_user_model, url
+):
+    make_job(agent)
+    boss = django_user_model.objects.create_superuser("boss", password="unused-pw-4")
+
+    client.force_login(agent)
+    assert client.get(url).status_code == 302  # to the admin's own log-in
+
+    client.force_login(boss)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert not page.context["has_add_permission"]
