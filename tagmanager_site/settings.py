@@ -167,6 +167,10 @@ ZENDESK_CONNECT_TIMEOUT = env.float("ZENDESK_CONNECT_TIMEOUT", default=5.0)
 ZENDESK_READ_TIMEOUT = env.float("ZENDESK_READ_TIMEOUT", default=60.0)
 ZENDESK_MAX_RETRIES = env.int("ZENDESK_MAX_RETRIES", default=5)
 ZENDESK_BACKOFF_SECONDS = env.float("ZENDESK_BACKOFF_SECONDS", default=1.0)
+# 429s are waited out for up to this long per call before the call fails.
+ZENDESK_RATE_LIMIT_WAIT_SECONDS = env.float(
+    "ZENDESK_RATE_LIMIT_WAIT_SECONDS", default=600.0
+)
 # How long a chunk may wait for its Zendesk job, or for room to queue one.
 ZENDESK_JOB_WAIT_SECONDS = env.float("ZENDESK_JOB_WAIT_SECONDS", default=600.0)
 

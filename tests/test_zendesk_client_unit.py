@@ -266,15 +266,29 @@ def test_5xx_forever_raises_server_error_after_every_retry(http, client, waits):
     assert caught.value.endpoint == "/api/v2/tickets/1.json"
 
 
-def test_429_forever_raises_server_error(http, client):
-    headers = {"Retry-After": "1"}
+def test_429s_are_waited_out_within_a_time_budget(http, make_client, waits):
+    client = make_client(max_retries=1, rate_limit_wait_seconds=10)
+    headers = {"Retry-After": "3"}
     http.get(f"{API}/tickets/1.json", status=429, body=HTML_429, headers=headers)
 
     with pytest.raises(ServerError) as caught:
         client.get_ticket(1)
 
-    assert caught.value.status_code == 429
+    # Three waits of 3 s fit in 10 s, a fourth would not; max_retries does
+    # not apply to rate limits.
+    assert waits == [3, 3, 3]
     assert len(http.calls) == 4
+    assert caught.value.status_code == 429
+    assert "still rate limited" in str(caught.value)
+
+
+def test_a_5xx_with_retry_after_waits_that_long(http, client, waits):
+    url = f"{API}/tickets/1.json"
+    http.get(url, status=503, headers={"Retry-After": "4"})
+    http.get(url, json={"ticket": {"id": 1}})
+
+    assert client.get_ticket(1) == {"id": 1}
+    assert waits == [4]
 
 
 def test_timeout_then_success(http, client, waits):

@@ -80,9 +80,11 @@ class _Transient(Exception):
 class ZendeskClient:
     """One account's API, over one pooled HTTP session.
 
-    Every call is retried here, and only here: 429 after `Retry-After`; 5xx,
-    timeouts and dropped connections after an exponential backoff. After
-    `max_retries` retries the call raises `ServerError`.
+    Every call is retried here, and only here: 429 after `Retry-After`, for
+    up to `rate_limit_wait_seconds` of waiting in all; 5xx, timeouts and
+    dropped connections after an exponential backoff (or the server's
+    `Retry-After`), `max_retries` times. Past either bound the call raises
+    `ServerError`.
 
     The rate-limit attributes hold the values from the most recent response
     that carried each header, or None before any did.
@@ -99,6 +101,7 @@ class ZendeskClient:
         read_timeout: float = 60.0,
         max_retries: int = 5,
         backoff_seconds: float = 1.0,
+        rate_limit_wait_seconds: float = 600.0,
         sleep: Sleep = time.sleep,
     ) -> None:
         if not base_url:
@@ -109,6 +112,7 @@ class ZendeskClient:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
+        self.rate_limit_wait_seconds = rate_limit_wait_seconds
         self.rate_limit_remaining: int | None = None
         self.rate_limit_total: int | None = None
         self.inflight_jobs_remaining: int | None = None
@@ -132,6 +136,7 @@ class ZendeskClient:
             read_timeout=settings.ZENDESK_READ_TIMEOUT,
             max_retries=settings.ZENDESK_MAX_RETRIES,
             backoff_seconds=settings.ZENDESK_BACKOFF_SECONDS,
+            rate_limit_wait_seconds=settings.ZENDESK_RATE_LIMIT_WAIT_SECONDS,
         )
 
     def __repr__(self) -> str:
@@ -261,22 +266,52 @@ class ZendeskClient:
         nothing more, so for the calls this client makes that is safe.
         """
         endpoint = _endpoint(path)
+        failures = 0
+        rate_limited_for = 0.0
 
-        for attempt in range(self.max_retries):
+        while True:
             try:
                 return self._send(method, endpoint, params, json)
             except _Transient as failure:
-                self._wait_before_retry(method, endpoint, failure, attempt)
+                if failure.status_code == 429:
+                    wait = self._rate_limit_wait(failure, rate_limited_for, endpoint)
+                    rate_limited_for += wait
+                else:
+                    wait = self._failure_wait(failure, failures, endpoint)
+                    failures += 1
+                self._log_retry(method, endpoint, failure, wait)
+                self._sleep(wait)
 
-        try:
-            return self._send(method, endpoint, params, json)
-        except _Transient as failure:
+    def _rate_limit_wait(
+        self, failure: "_Transient", waited: float, endpoint: str
+    ) -> float:
+        """How long to wait after a 429. Rate limits are the account's normal
+        back-pressure, shared with the agents working in Zendesk, so they get
+        a budget of waiting time rather than a few attempts."""
+        wait = failure.retry_after
+        if wait is None:
+            wait = backoff_delay(0, self.backoff_seconds)
+        if waited + wait > self.rate_limit_wait_seconds:
             raise ServerError(
-                f"{method} {endpoint} still failing after "
-                f"{self.max_retries + 1} attempts: {failure.detail}",
+                f"still rate limited after waiting {waited:.0f} s: {failure.detail}",
                 status_code=failure.status_code,
                 endpoint=endpoint,
             ) from failure.__cause__
+        return wait
+
+    def _failure_wait(
+        self, failure: "_Transient", failures: int, endpoint: str
+    ) -> float:
+        """How long to wait after a 5xx, a timeout or a dropped connection."""
+        if failures >= self.max_retries:
+            raise ServerError(
+                f"still failing after {failures + 1} attempts: {failure.detail}",
+                status_code=failure.status_code,
+                endpoint=endpoint,
+            ) from failure.__cause__
+        if failure.retry_after is not None:
+            return failure.retry_after
+        return backoff_delay(failures, self.backoff_seconds)
 
     def _send(
         self,
@@ -303,23 +338,16 @@ class ZendeskClient:
         _raise_if_transient(response)
         raise error_for_response(response, endpoint)
 
-    def _wait_before_retry(
-        self, method: str, endpoint: str, failure: _Transient, attempt: int
+    def _log_retry(
+        self, method: str, endpoint: str, failure: "_Transient", wait: float
     ) -> None:
-        wait = failure.retry_after
-        if wait is None:
-            wait = backoff_delay(attempt, self.backoff_seconds)
-
         logger.warning(
-            "Zendesk %s %s failed (%s); retry %d of %d in %.2f s",
+            "Zendesk %s %s failed (%s); retrying in %.2f s",
             method,
             endpoint,
             failure.detail,
-            attempt + 1,
-            self.max_retries,
             wait,
         )
-        self._sleep(wait)
 
     def _remember_rate_limits(self, headers: CaseInsensitiveDict[str]) -> None:
         # Not every endpoint sends every header, so a missing one keeps the
@@ -343,7 +371,11 @@ def _endpoint(path: str) -> str:
 def _raise_if_transient(response: requests.Response) -> None:
     status = response.status_code
     if status >= 500:
-        raise _Transient(f"HTTP {status}", status_code=status)
+        raise _Transient(
+            f"HTTP {status}",
+            status_code=status,
+            retry_after=retry_after_seconds(response),
+        )
 
     # A 429 is a plain rate limit unless its body says the job queue is full,
     # which the caller handles. The body is often HTML: parse it carefully.
