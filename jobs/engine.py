@@ -14,6 +14,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from jobs.chunk_results import (
+    ChunkOutcome,
+    missing_result_reason,
+    outcome_from_job_status,
+    outcome_from_tickets,
+)
 from jobs.models import Job, TicketResult
 from tools.base import BaseTool
 from zendesk import (
@@ -145,22 +151,35 @@ class JobEngine:
     def run_chunk(self, ticket_ids: list[int]) -> None:
         try:
             job_status = self._send(ticket_ids)
-            self.job.results.filter(ticket_id__in=ticket_ids).update(
-                zendesk_job_id=job_status["id"]
-            )
-            job_status = self._wait_for(job_status)
         except AuthenticationError:
             raise  # no later chunk can succeed either: the whole job stops
         except ZendeskError as error:
-            # Retries are spent; the chunk fails with the reason and the job
-            # goes on with the next one.
-            reason = f"Zendesk could not complete the update: {error}"
+            # Retries are spent and nothing was queued: the chunk fails with
+            # the reason and the job goes on with the next one.
+            reason = f"Zendesk did not take the update: {error}"
             failures = dict.fromkeys(ticket_ids, reason)
-            self._record(ticket_ids, updated=[], failures=failures)
+            self._record(ticket_ids, ChunkOutcome(failures=failures))
             return
 
-        updated, failures = self._read_results(ticket_ids, job_status)
-        self._record(ticket_ids, updated=updated, failures=failures)
+        self.job.results.filter(ticket_id__in=ticket_ids).update(
+            zendesk_job_id=job_status["id"]
+        )
+        job_status = self._wait_for(job_status)
+        self._record(ticket_ids, self._outcome(ticket_ids, job_status))
+
+    def _outcome(self, ticket_ids: list[int], job_status: dict) -> ChunkOutcome:
+        outcome, unreported = outcome_from_job_status(ticket_ids, job_status)
+        if unreported:
+            checked = outcome_from_tickets(
+                client=self.client,
+                tool=self.tool,
+                params=self.params,
+                ticket_ids=unreported,
+                reason=missing_result_reason(job_status),
+            )
+            outcome.updated += checked.updated
+            outcome.failures |= checked.failures
+        return outcome
 
     def _send(self, ticket_ids: list[int]) -> dict:
         """Send the update, waiting while Zendesk has too many jobs queued."""
@@ -190,7 +209,12 @@ class JobEngine:
                 return {**job_status, "status": "timed_out"}
             self.sleep(interval)
             interval = min(interval * 1.5, LONGEST_POLL_SECONDS)
-            found = self.client.show_job_statuses([job_status["id"]])
+            try:
+                found = self.client.show_job_statuses([job_status["id"]])
+            except AuthenticationError:
+                raise
+            except ZendeskError as error:
+                return {**job_status, "status": "unreadable", "message": str(error)}
             if not found:
                 # Zendesk keeps statuses for a limited time; a vanished one
                 # tells us nothing about the tickets, so it is no success.
@@ -198,68 +222,31 @@ class JobEngine:
             job_status = found[0]
         return job_status
 
-    def _read_results(
-        self, ticket_ids: list[int], job_status: dict
-    ) -> tuple[list[int], dict[int, str]]:
-        if job_status["status"] != "completed":
-            reason = _job_failure_reason(job_status)
-            return [], dict.fromkeys(ticket_ids, reason)
-
-        by_id = {entry.get("id"): entry for entry in job_status.get("results") or []}
-        updated: list[int] = []
-        failures: dict[int, str] = {}
-        for ticket_id in ticket_ids:
-            entry = by_id.get(ticket_id)
-            if entry is None:
-                failures[ticket_id] = "Zendesk reported no result for this ticket"
-            elif entry.get("success"):
-                updated.append(ticket_id)
-            else:
-                failures[ticket_id] = _entry_error(entry)
-        return updated, failures
-
-    def _record(
-        self, ticket_ids: list[int], *, updated: list[int], failures: dict[int, str]
-    ) -> None:
+    def _record(self, ticket_ids: list[int], outcome: ChunkOutcome) -> None:
         """Write the chunk's outcomes and counters together, with database-side
         arithmetic so a concurrent change to the row is never overwritten."""
         with transaction.atomic():
-            if updated:
-                self.job.results.filter(ticket_id__in=updated).update(
+            if outcome.updated:
+                self.job.results.filter(ticket_id__in=outcome.updated).update(
                     outcome=Outcome.UPDATED
                 )
-            for error, ids in _group_by_error(failures).items():
+            for error, ids in _group_by_error(outcome.failures).items():
                 self.job.results.filter(ticket_id__in=ids).update(
                     outcome=Outcome.FAILED, error=error
                 )
             Job.objects.filter(pk=self.job.pk).update(
                 processed=F("processed") + len(ticket_ids),
-                succeeded=F("succeeded") + len(updated),
-                failed=F("failed") + len(failures),
+                succeeded=F("succeeded") + len(outcome.updated),
+                failed=F("failed") + len(outcome.failures),
             )
 
-        if failures:
+        if outcome.failures:
             logger.info(
                 "Job %s chunk: %d updated, %d failed",
                 self.job.pk,
-                len(updated),
-                len(failures),
+                len(outcome.updated),
+                len(outcome.failures),
             )
-
-
-def _job_failure_reason(job_status: dict) -> str:
-    if job_status["status"] == "timed_out":
-        return (
-            f"Zendesk job {job_status['id']} did not finish within "
-            f"{settings.ZENDESK_JOB_WAIT_SECONDS:g} s"
-        )
-    message = job_status.get("message") or "no message"
-    return f"Zendesk job {job_status['id']} ended {job_status['status']}: {message}"
-
-
-def _entry_error(entry: dict) -> str:
-    parts = [str(entry[key]) for key in ("error", "details") if entry.get(key)]
-    return ": ".join(parts) or f"Zendesk reported a failure: {entry}"
 
 
 def _group_by_error(failures: dict[int, str]) -> dict[str, list[int]]:

@@ -48,16 +48,12 @@ def new_job(user, view, *, limit: int = 10_000) -> Job:
 
 
 def run_engine(job: Job, *, fake_time: FakeTime | None = None) -> Job:
-    fake_time = fake_time or FakeTime()
+    """Run the engine in this process; with `fake_time=None`, on real time."""
     client = ZendeskClient.from_settings()
-    engine = JobEngine(
-        job,
-        get_tool("tag-manager"),
-        client,
-        sleep=fake_time.sleep,
-        clock=fake_time.clock,
-    )
-    engine.run()
+    timing = {}
+    if fake_time is not None:
+        timing = {"sleep": fake_time.sleep, "clock": fake_time.clock}
+    JobEngine(job, get_tool("tag-manager"), client, **timing).run()
     job.refresh_from_db()
     return job
 
@@ -74,13 +70,13 @@ def test_a_chunk_zendesk_keeps_refusing_fails_and_the_job_goes_on(user, sandbox_
     job = new_job(user, make_view("Everything"))
     inject_fault("update_many", 503, times=settings.ZENDESK_MAX_RETRIES + 1)
 
-    job = run_engine(job)
+    job = run_engine(job, fake_time=FakeTime())
 
     assert (job.total, job.processed) == (250, 250)
     assert (job.succeeded, job.failed) == (150, 100)
     assert outcomes(job) == {Outcome.UPDATED: 150, Outcome.FAILED: 100}
     failed = job.results.filter(outcome=Outcome.FAILED)
-    assert all("Zendesk could not complete the update" in r.error for r in failed)
+    assert all("Zendesk did not take the update" in r.error for r in failed)
     tagged = [tid for tid, tags in tags_of(ticket_ids).items() if "vip" in tags]
     assert len(tagged) == 150
 
@@ -105,7 +101,7 @@ def test_the_limit_stops_collecting_without_an_extra_page(user, sandbox_url):
     view = make_view("Everything")
     job = new_job(user, view, limit=200)
 
-    job = run_engine(job)
+    job = run_engine(job, fake_time=FakeTime())
 
     assert (job.total, job.succeeded) == (200, 200)
     pages = RequestLog.objects.filter(path__contains=f"/views/{view.pk}/tickets")
@@ -116,7 +112,7 @@ def test_tickets_already_tagged_cost_no_update_call(user, sandbox_url):
     make_tickets(150, tags=lambda n: ["vip"] if n < 120 else ["base"])
     job = new_job(user, make_view("Everything"))
 
-    job = run_engine(job)
+    job = run_engine(job, fake_time=FakeTime())
 
     assert (job.total, job.unchanged, job.succeeded) == (150, 120, 30)
     updates = RequestLog.objects.filter(path__contains="update_many")
@@ -134,3 +130,37 @@ def test_refused_credentials_fail_the_job_with_a_clear_message(user, sandbox_url
     assert job.status == Job.Status.FAILED
     assert "Zendesk refused the configured credentials" in job.error_message
     assert job.finished_at is not None
+
+
+def test_an_unreadable_zendesk_job_is_settled_by_reading_the_tickets(
+    user, sandbox_url, settings
+):
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0.3  # so that the engine polls
+    make_tickets(40, status=lambda n: "closed" if n < 4 else "open")
+    job = new_job(user, make_view("Everything"))
+    inject_fault("job_statuses", 503, times=settings.ZENDESK_MAX_RETRIES + 1)
+
+    job = run_engine(job, fake_time=None)
+
+    assert (job.processed, job.succeeded, job.failed) == (40, 36, 4)
+    failed = job.results.filter(outcome=Outcome.FAILED)
+    assert all("status could not be read" in r.error for r in failed)
+    shown = RequestLog.objects.filter(path__contains="tickets/show_many")
+    assert shown.count() == 1
+
+
+def test_when_neither_the_job_nor_the_tickets_can_be_read_the_chunk_fails(
+    user, sandbox_url, settings
+):
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0.3
+    make_tickets(20)
+    job = new_job(user, make_view("Everything"))
+    inject_fault("job_statuses", 503, times=settings.ZENDESK_MAX_RETRIES + 1)
+    inject_fault("tickets/show_many", 503, times=settings.ZENDESK_MAX_RETRIES + 1)
+
+    job = run_engine(job, fake_time=None)
+
+    assert (job.processed, job.succeeded, job.failed) == (20, 0, 20)
+    error = job.results.first().error
+    assert "status could not be read" in error
+    assert "reading the ticket failed too" in error
