@@ -41,6 +41,10 @@ DONE_STATES = {"completed", "failed", "killed"}
 Outcome = TicketResult.Outcome
 
 
+class InlineLimitExceeded(Exception):
+    """An inline run found more tickets than may be changed in a request."""
+
+
 class JobEngine:
     def __init__(
         self,
@@ -48,10 +52,12 @@ class JobEngine:
         tool: BaseTool,
         client: ZendeskClient,
         *,
+        max_tickets: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.job = job
+        self.max_tickets = max_tickets
         self.tool = tool
         self.client = client
         self.params = job.params
@@ -87,6 +93,8 @@ class JobEngine:
                 batch = []
             if len(seen) >= self.params["limit"]:
                 break  # stop before asking Zendesk for a page we won't use
+            if self.max_tickets is not None and len(seen) > self.max_tickets:
+                raise InlineLimitExceeded
 
         self._store_collected(batch, collected=len(seen))
         self._finish_collecting(total=len(seen), unchanged=unchanged)

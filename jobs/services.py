@@ -7,9 +7,13 @@ import uuid
 import django_rq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
-from jobs.models import Job
+from jobs.engine import InlineLimitExceeded, JobEngine
+from jobs.models import Job, TicketResult
 from tools.base import BaseTool
 from tools.registry import get_tool
 from zendesk import AuthenticationError, ZendeskClient, ZendeskError
@@ -46,17 +50,17 @@ def job_start(
     tool: BaseTool,
     user: AbstractBaseUser,
     params: dict,
-    expected_tickets: int | None,
+    expected_tickets: int,
 ) -> Job:
-    """Create a job and run it: in this process when it is small enough,
-    otherwise on a worker. `expected_tickets` is None when unknown."""
+    """Create a job and run it: in this process when it looks small enough,
+    otherwise on a worker. An inline run that finds more tickets than the
+    inline limit hands itself to a worker before changing anything."""
     job = job_create(
         tool=tool, user=user, params=params, expected_tickets=expected_tickets
     )
 
     inline_limit = tool.get_ticket_limit(async_mode=False)
-    small = expected_tickets is not None and expected_tickets <= inline_limit
-    if small or not tool.supports_async():
+    if expected_tickets <= inline_limit or not tool.supports_async():
         tool.execute(job)
     else:
         tool.execute_async(job)
@@ -72,22 +76,34 @@ def job_enqueue(*, job: Job) -> None:
 
     # Only the job's database id travels through Redis.
     queue = django_rq.get_queue("default")
-    queue.enqueue(
-        "jobs.tasks.run_job",
-        job.pk,
-        job_id=rq_job_id,
-        job_timeout=settings.RQ_QUEUES["default"]["DEFAULT_TIMEOUT"],
-        description=f"Tag Manager job {job.pk}",
-    )
+    try:
+        queue.enqueue(
+            "jobs.tasks.run_job",
+            job.pk,
+            job_id=rq_job_id,
+            job_timeout=settings.RQ_JOB_TIMEOUT,
+            description=f"Tag Manager job {job.pk}",
+        )
+    except RedisError as error:
+        logger.error("Job %s could not be queued: %s", job.pk, error)
+        message = (
+            "The job queue (Redis) could not be reached, so the job did not "
+            "start and nothing was changed. Try again once it is back."
+        )
+        _end(job, Job.Status.FAILED, previous=Job.Status.QUEUED, error_message=message)
+        return
     logger.info("Job %s queued as %s", job.pk, rq_job_id)
 
 
-def job_run(*, job_id: int, raise_unexpected: bool = True) -> None:
+def job_run(
+    *, job_id: int, inline_limit: int | None = None, raise_unexpected: bool = True
+) -> None:
     """Run a queued job to its end. A job that another process has already
     claimed, or that is no longer queued, is left alone.
 
-    An unexpected error marks the job failed and, unless told otherwise, is
-    raised again so that RQ records it against the worker's job too."""
+    With `inline_limit`, a job that turns out to hold more tickets is handed
+    to a worker instead. An unexpected error marks the job failed and, unless
+    told otherwise, is raised again so that RQ records it too."""
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
         status=Job.Status.RUNNING, started_at=timezone.now()
     )
@@ -98,7 +114,9 @@ def job_run(*, job_id: int, raise_unexpected: bool = True) -> None:
     job = Job.objects.select_related("tool").get(pk=job_id)
     logger.info("Job %s running", job_id)
     try:
-        _run_engine(job)
+        _run_engine(job, inline_limit)
+    except InlineLimitExceeded:
+        _hand_to_worker(job, inline_limit)
     except AuthenticationError as error:
         _fail(job, f"Zendesk refused the configured credentials ({error}).")
     except ZendeskError as error:
@@ -112,12 +130,29 @@ def job_run(*, job_id: int, raise_unexpected: bool = True) -> None:
         _finish(job)
 
 
-def _run_engine(job: Job) -> None:
-    from jobs.engine import JobEngine
-
+def _run_engine(job: Job, inline_limit: int | None) -> None:
     tool = get_tool(job.tool.slug)
     client = ZendeskClient.from_settings()
-    JobEngine(job, tool, client).run()
+    JobEngine(job, tool, client, max_tickets=inline_limit).run()
+
+
+def _hand_to_worker(job: Job, inline_limit: int | None) -> None:
+    """Put a job that started inline back in the queue, as if new."""
+    job.results.all().delete()
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        status=Job.Status.QUEUED,
+        phase=Job.Phase.COLLECTING,
+        started_at=None,
+        total=0,
+        processed=0,
+        unchanged=0,
+    )
+    logger.info(
+        "Job %s holds more than %s tickets; handing it to a worker",
+        job.pk,
+        inline_limit,
+    )
+    job_enqueue(job=job)
 
 
 def _finish(job: Job) -> None:
@@ -127,11 +162,39 @@ def _finish(job: Job) -> None:
 
 
 def _fail(job: Job, message: str) -> None:
-    _end(job, Job.Status.FAILED, error_message=message)
+    """End the job failed, giving every ticket still open an outcome that
+    says why, so that counts add up and a retry knows what to redo."""
+    with transaction.atomic():
+        closed = _close_open_results(job)
+        _end(
+            job,
+            Job.Status.FAILED,
+            error_message=message,
+            processed=F("processed") + closed,
+            failed=F("failed") + closed,
+        )
 
 
-def _end(job: Job, status: str, **fields) -> None:
-    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+def _close_open_results(job: Job) -> int:
+    open_results = job.results.filter(outcome=TicketResult.Outcome.PENDING)
+    sent = open_results.exclude(zendesk_job_id="").update(
+        outcome=TicketResult.Outcome.FAILED,
+        error=(
+            "Sent to Zendesk, but the job stopped before the result was read: "
+            "the ticket may or may not have changed."
+        ),
+    )
+    unsent = open_results.filter(zendesk_job_id="").update(
+        outcome=TicketResult.Outcome.FAILED,
+        error="Not sent: the job stopped first.",
+    )
+    return sent + unsent
+
+
+def _end(
+    job: Job, status: str, *, previous: str = Job.Status.RUNNING, **fields
+) -> None:
+    Job.objects.filter(pk=job.pk, status=previous).update(
         status=status,
         phase=Job.Phase.DONE,
         finished_at=timezone.now(),

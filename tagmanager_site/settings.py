@@ -142,13 +142,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # Redis only carries the queue; job state lives in the database.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# A 50,000-ticket job runs for many minutes; rq's 180 s default would kill it
+# half-way.
+RQ_JOB_TIMEOUT = env.int("RQ_JOB_TIMEOUT", default=6 * 60 * 60)
 RQ_QUEUES = {
-    "default": {
-        "URL": REDIS_URL,
-        # A 50,000-ticket job runs for many minutes; rq's 180 s default would
-        # kill it half-way.
-        "DEFAULT_TIMEOUT": env.int("RQ_JOB_TIMEOUT", default=6 * 60 * 60),
-    },
+    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT},
 }
 
 # Zendesk. ZENDESK_URL wins over the subdomain; with the sandbox on and no

@@ -27,7 +27,7 @@ def start_background_job(user, view, operation: str, tags: list[str]) -> Job:
         "dry_run": False,
     }
     tool = get_tool("tag-manager")
-    return job_start(tool=tool, user=user, params=params, expected_tickets=None)
+    return job_start(tool=tool, user=user, params=params, expected_tickets=10_000)
 
 
 def closed_now_and_then(n: int) -> str:

@@ -164,3 +164,19 @@ def test_when_neither_the_job_nor_the_tickets_can_be_read_the_chunk_fails(
     error = job.results.first().error
     assert "status could not be read" in error
     assert "reading the ticket failed too" in error
+
+
+def test_a_job_stopped_by_refused_credentials_closes_every_open_ticket(
+    user, sandbox_url
+):
+    make_tickets(250)
+    job = new_job(user, make_view("Everything"))
+    inject_fault("update_many", 401)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert (job.total, job.processed, job.failed) == (250, 250, 250)
+    assert outcomes(job) == {Outcome.FAILED: 250}
+    assert job.results.filter(error="Not sent: the job stopped first.").count() == 250

@@ -54,12 +54,17 @@ class BaseTool:
         raise NotImplementedError
 
     def execute(self, job: "Job") -> None:
-        """Run the job in this process, now."""
+        """Run the job in this process, now, or hand it to a worker if it
+        turns out bigger than the inline limit."""
         from jobs.services import job_run
 
         # The user is sent to the job page, which tells how the run ended, so
         # an unexpected error is recorded there rather than raised here.
-        job_run(job_id=job.pk, raise_unexpected=False)
+        job_run(
+            job_id=job.pk,
+            inline_limit=self.get_ticket_limit(async_mode=False),
+            raise_unexpected=False,
+        )
 
     def execute_async(self, job: "Job") -> None:
         """Hand the job to a worker."""

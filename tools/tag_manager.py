@@ -90,13 +90,12 @@ class TagManagerForm(forms.Form):
             "dry_run": self.cleaned_data["dry_run"],
         }
 
-    def expected_ticket_count(self) -> int | None:
-        """How many tickets the run will probably touch, for choosing where
-        it runs; None when Zendesk has not counted the view yet."""
+    def expected_ticket_count(self) -> int:
+        """How many tickets the run will probably touch. Zendesk's view count
+        may be stale, so this only guides where the run starts."""
+        limit = self.cleaned_data["limit"]
         view = self.views[self.cleaned_data["view"]]
-        if view.count is None:
-            return None
-        return min(view.count, self.cleaned_data["limit"])
+        return limit if view.count is None else min(view.count, limit)
 
 
 @register
