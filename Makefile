@@ -2,12 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PORT := 8000
-# Our own Redis for development, on a port of its own, unless REDIS_URL says
-# where one already runs.
-DEV_REDIS_PORT := 6390
-
-.PHONY: run test venv lint check clean-sandbox
+.PHONY: run test venv clean-sandbox
 
 venv: $(VENV)/.installed
 
@@ -21,22 +16,10 @@ $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev
 	@echo "Wrote .env for a demo on this machine (sandbox on, fresh secrets)."
 
 run: venv .env
-	@scripts/ensure-packages redis-server=redis-server
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py migrate --noinput --database sandbox
+	@scripts/ensure-packages --redis-optional redis-server=redis-server
+	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py create_demo_users
-	$(BIN)/python manage.py seed_sandbox --tickets 10000
-	@echo
-	@echo "Tag Manager: http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
-	@echo
-	@export PATH="$(CURDIR)/$(BIN):$$PATH"; \
-	if [ -n "$$REDIS_URL" ]; then \
-		exec honcho start web worker; \
-	else \
-		REDIS_URL=redis://127.0.0.1:$(DEV_REDIS_PORT)/0 REDIS_PORT=$(DEV_REDIS_PORT) \
-			exec honcho start redis web worker; \
-	fi
+	@scripts/run
 
 test: venv
 	@scripts/ensure-packages redis-server=redis-server chromium=chromium

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from jobs.models import Job, TicketResult
 from tools.registry import get_tool
@@ -23,6 +24,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job page; an htmx request gets only the progress fragment."""
     job = get_object_or_404(_visible_jobs(request).select_related("tool"), pk=pk)

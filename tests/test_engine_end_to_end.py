@@ -5,6 +5,7 @@ import pytest
 
 from jobs.models import Job, TicketResult
 from jobs.services import job_start
+from sandbox.models import RequestLog
 from tests.sandbox_data import lacks_tag, make_tickets, make_view, tags_of
 from tools.registry import get_tool
 
@@ -94,3 +95,10 @@ def test_a_view_that_empties_as_it_is_tagged_loses_no_ticket(user, run_worker):
     assert job.status == Job.Status.SUCCEEDED
     assert (job.total, job.succeeded) == (900, 900)
     assert all("reviewed" in tags for tags in tags_of(ticket_ids).values())
+
+    # Every page of the view was read before the first change was sent.
+    calls = list(RequestLog.objects.order_by("id").values_list("path", flat=True))
+    pages = [n for n, path in enumerate(calls) if "/tickets.json" in path]
+    updates = [n for n, path in enumerate(calls) if "update_many" in path]
+    assert len(pages) == 9
+    assert max(pages) < min(updates)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from jobs.models import Job
 from tests.sandbox_data import make_tickets, make_view, tags_of
+from tools.models import Tool
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
@@ -72,3 +73,15 @@ def test_an_unknown_view_exits_2(sandbox_url, admin_user):
 
     assert code == 2
     assert "--view: Choose one of the active views in the list." in err
+
+
+def test_a_user_who_may_not_use_the_tool_is_refused(sandbox_url, django_user_model):
+    django_user_model.objects.create_user("agent", password="unused-pw-5")
+    Tool.objects.filter(slug="tag-manager").update(requires_admin=True)
+    view = make_view("Everything")
+
+    code, _, err = run("--view", str(view.pk), "--add", "vip", "--user", "agent")
+
+    assert code == 2
+    assert "agent may not use the Tag Manager." in err
+    assert Job.objects.count() == 0

@@ -3,17 +3,21 @@
 import sys
 import time
 
+import django_rq
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rq import Worker
 
 from jobs.models import Job
 from jobs.services import job_start
+from tools.access import can_use_tool
 from tools.registry import get_tool
 from tools.sources import load_active_views
 from zendesk import ZendeskError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 POLL_SECONDS = 1.0
+NO_WORKER_WARNING_SECONDS = 5 * POLL_SECONDS
 BAR_WIDTH = 40
 
 
@@ -48,6 +52,8 @@ class Command(BaseCommand):
     def _start(self, options: dict) -> Job:
         tool = get_tool("tag-manager")
         user = _user(options["user"])
+        if not can_use_tool(user, tool):
+            raise CommandError(f"{user} may not use the {tool.name}.")
         try:
             views = load_active_views()
         except ZendeskError as error:
@@ -71,10 +77,18 @@ class Command(BaseCommand):
         )
 
     def _follow(self, job: Job) -> Job:
+        waited = 0.0
         while not job.is_finished:
             self._draw(job)
             time.sleep(POLL_SECONDS)
+            waited += POLL_SECONDS
             job.refresh_from_db()
+            if waited == NO_WORKER_WARNING_SECONDS and _no_worker_listening(job):
+                self.stderr.write(
+                    "\nThe job is queued but no worker is listening. Start one "
+                    "with `python manage.py rqworker default`; Ctrl-C stops "
+                    "following the job without cancelling it."
+                )
         self._draw(job)
         self.stdout.write("")
         return job
@@ -126,6 +140,13 @@ def _form_errors(form) -> str:
         )
         lines.extend(f"{label}: {error}" for error in errors)
     return "\n".join(lines)
+
+
+def _no_worker_listening(job: Job) -> bool:
+    if job.status != Job.Status.QUEUED:
+        return False
+    queue = django_rq.get_queue("default")
+    return Worker.count(queue=queue) == 0
 
 
 def _exit_code(job: Job) -> int:
