@@ -79,6 +79,14 @@ def rq_queue(redis_url, settings):
 
 
 @pytest.fixture
+def agent_client(client, django_user_model):
+    """The test client, logged in as an agent (no staff rights)."""
+    user = django_user_model.objects.create_user("agent", password="unused-pw-1")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def sandbox_url(live_server, settings) -> str:
     """Point the product's Zendesk client at the sandbox, over real HTTP."""
     url = f"{live_server.url}/sandbox"

@@ -43,20 +43,28 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def test_an_agent_tags_a_view_and_watches_the_job_finish(
-    browser_page, live_server, sandbox_url, run_worker, django_user_model
-):
-    page = browser_page
+@pytest.fixture
+def agent_page(browser_page, live_server, django_user_model):
+    """A browser page logged in as an agent, on the tools dashboard."""
     django_user_model.objects.create_user("agent", password="browser-pw-123")
+    page = browser_page
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "agent")
+    page.fill("#id_password", "browser-pw-123")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Tools")
+    return page
+
+
+def test_an_agent_tags_a_view_and_watches_the_job_finish(
+    sandbox_url, run_worker, agent_page
+):
+    page = agent_page
     ticket_ids = make_tickets(250)
     view = make_view("Everything")
     # Small enough to run inline by default; make it go through the worker.
     Tool.objects.filter(slug="tag-manager").update(inline_ticket_limit=100)
-
-    page.goto(f"{live_server.url}/tools/tag-manager/")
-    page.fill("#id_username", "agent")
-    page.fill("#id_password", "browser-pw-123")
-    page.click("button[type=submit]")
+    page.click('ul.tools a:text("Tag Manager")')
 
     page.select_option("#id_view", str(view.pk))
     page.fill("#id_tags", "Browser Run")
@@ -82,17 +90,10 @@ def test_an_agent_tags_a_view_and_watches_the_job_finish(
     )
 
 
-def test_bad_input_shows_field_errors_in_place(
-    browser_page, live_server, sandbox_url, django_user_model
-):
-    page = browser_page
-    django_user_model.objects.create_user("agent", password="browser-pw-123")
+def test_bad_input_shows_field_errors_in_place(sandbox_url, agent_page):
+    page = agent_page
     view = make_view("Everything")
-
-    page.goto(f"{live_server.url}/login/?next=/tools/tag-manager/")
-    page.fill("#id_username", "agent")
-    page.fill("#id_password", "browser-pw-123")
-    page.click("button[type=submit]")
+    page.click('ul.tools a:text("Tag Manager")')
 
     page.select_option("#id_view", str(view.pk))
     page.fill("#id_tags", "fine, <bad>")

@@ -13,13 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sand
 FORM_URL = reverse("tools:form", args=["tag-manager"])
 
 
-@pytest.fixture
-def agent_client(client, django_user_model):
-    user = django_user_model.objects.create_user("agent", password="unused-pw-1")
-    client.force_login(user)
-    return client
-
-
 def form_data(view) -> dict:
     return {"view": view.pk, "operation": "add", "tags": "vip", "limit": "1000"}
 

@@ -14,13 +14,6 @@ FORM_URL = reverse("tools:form", args=["tag-manager"])
 
 
 @pytest.fixture
-def agent_client(client, django_user_model):
-    user = django_user_model.objects.create_user("agent", password="unused-pw-1")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def view(sandbox_url):
     sandbox_view = make_view("Everything")
     sandbox_view.ticket_ids = make_tickets(30)
