@@ -25,6 +25,7 @@ from tools.base import BaseTool
 from zendesk import (
     AuthenticationError,
     ServerError,
+    TicketSummary,
     TooManyJobsError,
     ZendeskClient,
     ZendeskError,
@@ -39,6 +40,11 @@ LONGEST_POLL_SECONDS = 2.0
 DONE_STATES = {"completed", "failed", "killed"}
 
 Outcome = TicketResult.Outcome
+
+CLOSED_TICKET_PREDICTION = (
+    "Closed: Zendesk refuses changes to closed tickets unless the account lets "
+    "admins edit them"
+)
 
 
 class InlineLimitExceeded(Exception):
@@ -78,7 +84,7 @@ class JobEngine:
 
         seen: set[int] = set()
         batch: list[TicketResult] = []
-        unchanged = 0
+        unchanged = predicted_failures = 0
         tickets = self.tool.iter_tickets(self.client, self.params)
 
         for ticket in tickets:
@@ -87,6 +93,7 @@ class JobEngine:
             seen.add(ticket.id)
             result = self._planned_result(ticket)
             unchanged += result.outcome == Outcome.UNCHANGED
+            predicted_failures += result.outcome == Outcome.FAILED
             batch.append(result)
             if len(batch) >= COLLECT_BATCH:
                 self._store_collected(batch, collected=len(seen))
@@ -97,22 +104,27 @@ class JobEngine:
                 raise InlineLimitExceeded
 
         self._store_collected(batch, collected=len(seen))
-        self._finish_collecting(total=len(seen), unchanged=unchanged)
+        self._finish_collecting(
+            total=len(seen), unchanged=unchanged, failed=predicted_failures
+        )
 
-    def _planned_result(self, ticket) -> TicketResult:
+    def _planned_result(self, ticket: TicketSummary) -> TicketResult:
         tags = list(ticket.tags)
+        outcome, error = Outcome.PENDING, ""
         if not self.tool.needs_change(tags, self.params):
             outcome = Outcome.UNCHANGED
+        elif self.job.dry_run and ticket.status == "closed":
+            # A real run still sends these and records Zendesk's own answer.
+            outcome, error = Outcome.FAILED, CLOSED_TICKET_PREDICTION
         elif self.job.dry_run:
             outcome = Outcome.WOULD_CHANGE
-        else:
-            outcome = Outcome.PENDING
         return TicketResult(
             job=self.job,
             ticket_id=ticket.id,
             ticket_status=ticket.status,
             tags_before=tags,
             outcome=outcome,
+            error=error,
         )
 
     def _store_collected(self, batch: list[TicketResult], *, collected: int) -> None:
@@ -120,12 +132,13 @@ class JobEngine:
         # While collecting, `total` counts the tickets found so far.
         Job.objects.filter(pk=self.job.pk).update(total=collected)
 
-    def _finish_collecting(self, *, total: int, unchanged: int) -> None:
+    def _finish_collecting(self, *, total: int, unchanged: int, failed: int) -> None:
         # Tickets already in the wanted state are done: they cost no call.
-        processed = total if self.job.dry_run else unchanged
+        processed = total if self.job.dry_run else unchanged + failed
         Job.objects.filter(pk=self.job.pk).update(
             total=total,
             unchanged=unchanged,
+            failed=failed,
             processed=processed,
             phase=Job.Phase.UPDATING,
         )

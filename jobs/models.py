@@ -71,7 +71,7 @@ class Job(models.Model):
     @property
     def percent(self) -> int:
         if not self.total:
-            return 100 if self.is_finished else 0
+            return 100 if self.status == self.Status.SUCCEEDED else 0
         return min(100, self.processed * 100 // self.total)
 
     @property

@@ -157,8 +157,9 @@ def _hand_to_worker(job: Job, inline_limit: int | None) -> None:
 
 def _finish(job: Job) -> None:
     job.refresh_from_db()
-    status = Job.Status.COMPLETED_WITH_ERRORS if job.failed else Job.Status.SUCCEEDED
-    _end(job, status)
+    # A dry run's failures are predictions; the dry run itself succeeded.
+    with_errors = job.failed and not job.dry_run
+    _end(job, Job.Status.COMPLETED_WITH_ERRORS if with_errors else Job.Status.SUCCEEDED)
 
 
 def _fail(job: Job, message: str) -> None:

@@ -31,7 +31,12 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"job": job, **_progress_figures(job)}
 
     if request.htmx:
-        return render(request, "jobs/_progress.html", context)
+        response = render(request, "jobs/_progress.html", context)
+        if job.is_finished:
+            # Only a running job's page polls: reload it whole once, so the
+            # results table appears with the final figures.
+            response["HX-Refresh"] = "true"
+        return response
 
     context["description"] = get_tool(job.tool.slug).describe(job.params)
     context["sample"] = _sample_rows(job, _sample_results(job))
@@ -46,15 +51,21 @@ def _visible_jobs(request: HttpRequest) -> QuerySet[Job]:
 
 def _progress_figures(job: Job) -> dict:
     """Rate and time left, from what the database says has been done."""
-    if not job.started_at or not job.processed:
-        return {"rate": None, "seconds_left": None}
+    figures = {"rate": None, "seconds_left": None, "elapsed": None}
+    if not job.started_at:
+        return figures
 
     end = job.finished_at or timezone.now()
     elapsed = max((end - job.started_at).total_seconds(), 0.001)
+    figures["elapsed"] = elapsed
+    if not job.processed:
+        return figures
+
     rate = job.processed / elapsed
-    left = max(job.total - job.processed, 0)
-    seconds_left = None if job.is_finished else round(left / rate)
-    return {"rate": rate, "seconds_left": seconds_left}
+    figures["rate"] = rate
+    if not job.is_finished and job.phase == Job.Phase.UPDATING:
+        figures["seconds_left"] = max(job.total - job.processed, 0) / rate
+    return figures
 
 
 def _sample_results(job: Job) -> QuerySet[TicketResult]:
@@ -68,10 +79,15 @@ def _sample_results(job: Job) -> QuerySet[TicketResult]:
 
 def _sample_rows(job: Job, results: QuerySet, size: int = 20) -> list[dict]:
     tool = get_tool(job.tool.slug)
+    changed = {TicketResult.Outcome.UPDATED, TicketResult.Outcome.WOULD_CHANGE}
     return [
         {
             "result": result,
-            "tags_after": tool.tags_after(list(result.tags_before), job.params),
+            "tags_after": (
+                tool.tags_after(list(result.tags_before), job.params)
+                if result.outcome in changed
+                else result.tags_before
+            ),
         }
         for result in results[:size]
     ]

@@ -73,11 +73,34 @@ def test_a_finished_job_fragment_stops_polling(client, agent, status):
     )
     client.force_login(agent)
 
-    html = fragment(client, job).content.decode()
+    response = fragment(client, job)
+    html = response.content.decode()
 
     assert "hx-trigger" not in html
     assert "hx-get" not in html
     assert "1,000 / 1,000" in html
+    assert "Took</dt><dd>2 min 0 s" in html
+    # The page that was polling reloads once to show the results table.
+    assert response["HX-Refresh"] == "true"
+
+
+@pytest.mark.django_db
+def test_a_job_that_failed_before_finding_tickets_shows_no_progress(client, agent):
+    job = make_job(
+        agent,
+        status=Job.Status.FAILED,
+        phase=Job.Phase.DONE,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        error_message="Zendesk refused the configured credentials.",
+    )
+    client.force_login(agent)
+
+    html = fragment(client, job).content.decode()
+
+    assert 'value="0"' in html
+    assert "0 / 0" in html
+    assert "Zendesk refused the configured credentials." in html
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from jobs.models import Job
+from sandbox.models import RequestLog
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.models import Tool
 
@@ -112,17 +113,24 @@ def test_a_run_above_the_inline_limit_is_queued_and_first_polls_as_queued(
 
 
 def test_a_dry_run_changes_nothing(agent_client, view, rq_queue):
+    closed_ids = make_tickets(3, status=lambda n: "closed")
+    tagged_ids = make_tickets(5, tags=lambda n: ["base", "vip"])
+
     response = post(agent_client, view, {"dry_run": "on"})
 
     job = Job.objects.get()
     assert response.status_code == 302
     assert job.dry_run
     assert job.status == Job.Status.SUCCEEDED
-    assert (job.total, job.would_change, job.unchanged) == (30, 30, 0)
-    assert all(tags == ["base"] for tags in tags_of(view.ticket_ids).values())
+    assert (job.total, job.would_change, job.unchanged, job.failed) == (38, 30, 5, 3)
+    every_id = view.ticket_ids + closed_ids + tagged_ids
+    assert all("vip" not in tags for tags in tags_of(view.ticket_ids).values())
+    assert len(tags_of(every_id)) == 38
+    assert not RequestLog.objects.filter(path__contains="update_many").exists()
 
     page = agent_client.get(job.get_absolute_url()).content.decode()
     assert "Would change" in page
+    assert "Would fail (closed)" in page
     assert '<code class="tag">vip</code>' in page
 
 

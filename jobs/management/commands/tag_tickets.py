@@ -107,7 +107,8 @@ class Command(BaseCommand):
         if job.dry_run:
             self.stdout.write(
                 f"Dry run: {job.total:,} in scope, {job.would_change:,} would change, "
-                f"{job.unchanged:,} already correct."
+                f"{job.unchanged:,} already correct, {job.failed:,} would fail "
+                "(closed)."
             )
         else:
             self.stdout.write(
