@@ -161,3 +161,28 @@ def test_htmx_posts_carry_the_token_in_a_header(django_user_model, view, rq_queu
     )
 
     assert response.status_code == 200
+
+
+def test_an_empty_post_gets_every_required_field_named(agent_client, view, rq_queue):
+    response = agent_client.post(FORM_URL, {})
+
+    errors = response.context["form"].errors
+    assert errors["view"] == ["Choose a view."]
+    assert errors["tags"] == ["Enter at least one tag."]
+    assert errors["limit"] == ["Enter how many tickets to change at most."]
+    assert Job.objects.count() == 0
+
+
+def test_when_views_cannot_be_loaded_the_page_says_so_once(
+    agent_client, sandbox_url, settings, rq_queue
+):
+    settings.ZENDESK_API_TOKEN = ""
+
+    response = agent_client.post(FORM_URL, {"view": "1", "tags": "vip"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The list of views could not be loaded from Zendesk" in html
+    assert "Choose one of the active views" not in html
+    assert "vip</textarea>" in html
+    assert Job.objects.count() == 0

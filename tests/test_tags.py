@@ -17,6 +17,9 @@ from tools.tags import TagError, normalise_tags
             ["tier:gold", "team/emea", "v1.2", "follow-up"],
         ),
         ("   ", []),
+        ("e\u0301cole", ["\u00e9cole"]),
+        ("İstanbul", ["i\u0307stanbul"]),
+        ("日本語, données", ["日本語", "données"]),
     ],
 )
 def test_tags_are_normalised_as_zendesk_stores_them(raw, expected):
@@ -30,9 +33,16 @@ def test_tags_are_normalised_as_zendesk_stores_them(raw, expected):
         ("good #hash", "“#hash”"),
         ('"quoted"', '“"quoted"”'),
         ("x" * 81, "longer than 80"),
+        ("vip, -", "“-” needs at least one letter or digit"),
+        ("._", "“._” needs at least one letter or digit"),
     ],
 )
 def test_what_cannot_be_a_tag_is_named_in_the_error(raw, named):
     with pytest.raises(TagError) as error:
         normalise_tags(raw)
     assert named in str(error.value)
+
+
+def test_more_than_fifty_tags_at_once_are_refused():
+    with pytest.raises(TagError, match="at most 50 tags at a time \\(51 given\\)"):
+        normalise_tags(" ".join(f"t{n}" for n in range(51)))

@@ -42,7 +42,10 @@ class TagManagerForm(forms.Form):
         label="Ticket limit",
         min_value=1,
         initial=10_000,
-        help_text="Change at most this many tickets of the view.",
+        help_text=(
+            "Take at most this many tickets from the view, counting those "
+            "already correct."
+        ),
         error_messages={
             "required": "Enter how many tickets to change at most.",
             "invalid": "Enter the ticket limit as a whole number.",

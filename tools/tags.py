@@ -7,17 +7,19 @@ nobody is surprised by what lands on their tickets.
 """
 
 import re
+import unicodedata
 
 MAX_TAG_LENGTH = 80
+MAX_TAGS = 50
 
-# Letters and digits in any script, underscore, hyphen, slash, colon, dot.
-# Anything else (quotes, commas, #, @, markup) is refused rather than guessed at.
-_TAG_PATTERN = re.compile(r"^[\w\-/:.]+$")
+# Besides letters, digits and their accents, a tag may hold these; anything
+# else (quotes, commas, #, @, markup) is refused rather than guessed at.
+_PUNCTUATION = set("_-/:.")
 _SEPARATORS = re.compile(r"[,\s]+")
 
 
 class TagError(ValueError):
-    """One piece of input that cannot become a tag."""
+    """Input that cannot become tags."""
 
 
 def normalise_tags(raw: str) -> list[str]:
@@ -29,7 +31,8 @@ def normalise_tags(raw: str) -> list[str]:
     tags: list[str] = []
     problems: list[str] = []
 
-    for piece in _SEPARATORS.split(raw.strip()):
+    # Composed form, so that "é" typed as e + accent is the same tag as "é".
+    for piece in _SEPARATORS.split(unicodedata.normalize("NFC", raw).strip()):
         if not piece:
             continue
         tag = piece.lower()
@@ -41,12 +44,21 @@ def normalise_tags(raw: str) -> list[str]:
 
     if problems:
         raise TagError("; ".join(problems))
+    if len(tags) > MAX_TAGS:
+        raise TagError(f"Enter at most {MAX_TAGS} tags at a time ({len(tags)} given).")
     return tags
 
 
 def _problem_with(tag: str) -> str:
     if len(tag) > MAX_TAG_LENGTH:
         return f"is longer than {MAX_TAG_LENGTH} characters"
-    if not _TAG_PATTERN.match(tag):
+    if not all(_allowed(char) for char in tag):
         return "has characters a tag cannot hold (use letters, digits, _ - / : and .)"
+    if not any(unicodedata.category(char)[0] in "LN" for char in tag):
+        return "needs at least one letter or digit"
     return ""
+
+
+def _allowed(char: str) -> bool:
+    # Letters (L), numbers (N) and combining marks (M), in any script.
+    return char in _PUNCTUATION or unicodedata.category(char)[0] in "LNM"

@@ -34,9 +34,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def tool_form(request: HttpRequest, slug: str) -> HttpResponse:
     tool = _usable_tool(request, slug)
     views, load_error = _views_or_error()
-    form = tool.get_form(request.POST or None, views=views)
+    posted = request.POST if request.method == "POST" else None
+    if load_error:
+        # Without the views nothing can be checked; keep what was typed.
+        form = tool.get_form(initial=posted, views=views)
+    else:
+        form = tool.get_form(posted, views=views)
 
-    if request.method == "POST" and not load_error and form.is_valid():
+    if posted is not None and not load_error and form.is_valid():
         job = job_start(
             tool=tool,
             user=request.user,
