@@ -4,9 +4,15 @@ import secrets
 
 print(
     f"""# Written by `make run` for a demo on this machine. See .env.example.
-DEBUG=true
+DEBUG=false
 DEMO_MODE=true
 SECRET_KEY={secrets.token_urlsafe(48)}
+# Served over plain HTTP on 127.0.0.1, so cookies cannot require HTTPS.
+SESSION_COOKIE_SECURE=false
+CSRF_COOKIE_SECURE=false
+# make run starts this Redis server itself (RUN_LOCAL_REDIS).
+REDIS_URL=redis://127.0.0.1:6390/0
+RUN_LOCAL_REDIS=true
 SANDBOX_ENABLED=true
 ZENDESK_URL=http://127.0.0.1:8000/sandbox
 ZENDESK_EMAIL=demo-agent@example.com

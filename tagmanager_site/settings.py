@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tagmanager_site.middleware.HtmxLoginRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "tagmanager_site.urls"
@@ -141,6 +142,14 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+
+# Shared by the web processes and workers (the list of views, for one).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache",
+    }
+}
 
 # Redis only carries the queue; job state lives in the database.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

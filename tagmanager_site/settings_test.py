@@ -13,3 +13,6 @@ from tagmanager_site.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ZENDESK_BACKOFF_SECONDS = 0.01
+
+# Each test session starts with an empty cache of its own.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -165,3 +165,14 @@ def test_staff_see_jobs_and_tools_in_the_admin_read_only(
     page = client.get(url)
     assert page.status_code == 200
     assert not page.context["has_add_permission"]
+
+
+@pytest.mark.django_db
+def test_an_htmx_poll_after_the_session_ended_reloads_to_the_login_page(client, agent):
+    job = make_job(agent, status=Job.Status.RUNNING)
+
+    response = fragment(client, job)
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/login/")
+    assert response.content == b""

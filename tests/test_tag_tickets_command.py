@@ -85,3 +85,23 @@ def test_a_user_who_may_not_use_the_tool_is_refused(sandbox_url, django_user_mod
     assert code == 2
     assert "agent may not use the Tag Manager." in err
     assert Job.objects.count() == 0
+
+
+def test_list_views_shows_the_ids_tag_tickets_takes(sandbox_url):
+    make_tickets(12)
+    view = make_view("Everything")
+    out = io.StringIO()
+
+    call_command("list_views", stdout=out)
+
+    assert f"{view.pk:>12}        12  Everything" in out.getvalue()
+
+
+def test_an_unreachable_zendesk_exits_1(sandbox_url, admin_user, settings):
+    settings.ZENDESK_API_TOKEN = ""
+
+    code, _, err = run("--view", "1", "--add", "vip")
+
+    assert code == 1
+    assert "Could not load views from Zendesk" in err
+    assert Job.objects.count() == 0

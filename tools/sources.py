@@ -10,9 +10,17 @@ from zendesk import ZendeskClient
 logger = logging.getLogger(__name__)
 
 # View counts cost a call each and Zendesk caches them for an hour anyway;
-# a minute keeps the form fast without showing anything badly stale.
-VIEWS_CACHE_SECONDS = 60
+# two minutes keep the form fast without showing anything badly stale.
+VIEWS_CACHE_SECONDS = 120
 _CACHE_KEY = "tools:active-views"
+
+# A person is waiting for the page: fail within seconds rather than sit out
+# a long rate-limit wait the way a background job may.
+PAGE_CLIENT_OPTIONS = {
+    "max_retries": 1,
+    "rate_limit_wait_seconds": 5,
+    "read_timeout": 15,
+}
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ def load_active_views(client: ZendeskClient | None = None) -> list[ViewChoice]:
     if cached is not None:
         return cached
 
-    client = client or ZendeskClient.from_settings()
+    client = client or ZendeskClient.from_settings(**PAGE_CLIENT_OPTIONS)
     views = [
         ViewChoice(
             id=view["id"], title=view["title"], count=client.count_view(view["id"])

@@ -31,5 +31,7 @@ class Command(BaseCommand):
         user, _ = get_user_model().objects.get_or_create(username=username)
         user.is_staff = is_admin
         user.is_superuser = is_admin
-        user.set_password(password)
+        # Setting the same password again would log the user out everywhere.
+        if not user.check_password(password):
+            user.set_password(password)
         user.save()

@@ -15,14 +15,18 @@ from tools.registry import get_tool
 from tools.sources import load_active_views
 from zendesk import ZendeskError
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 POLL_SECONDS = 1.0
 NO_WORKER_WARNING_SECONDS = 5 * POLL_SECONDS
 BAR_WIDTH = 40
 
 
 class Command(BaseCommand):
-    help = "Add or remove tags on the tickets of a Zendesk view, and follow the job."
+    help = (
+        "Add or remove tags on the tickets of a Zendesk view, and follow the "
+        "job. `list_views` shows the views' ids. Exits 0 when every ticket "
+        "succeeded, 1 when some failed or the job could not run, 2 on bad input."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--view", required=True, help="the view's id")
@@ -41,6 +45,10 @@ class Command(BaseCommand):
         except CommandError as error:
             self.stderr.write(str(error))
             sys.exit(EXIT_BAD_INPUT)
+        except ZendeskError as error:
+            # Not the input's fault: the job could not even be prepared.
+            self.stderr.write(f"Could not load views from Zendesk: {error}")
+            sys.exit(EXIT_FAILED)
 
         self.stdout.write(
             f"Job {job.pk}: {get_tool(job.tool.slug).describe(job.params)}"
@@ -54,10 +62,7 @@ class Command(BaseCommand):
         user = _user(options["user"])
         if not can_use_tool(user, tool):
             raise CommandError(f"{user} may not use the {tool.name}.")
-        try:
-            views = load_active_views()
-        except ZendeskError as error:
-            raise CommandError(f"Could not load views from Zendesk: {error}") from error
+        views = load_active_views()
 
         data = {
             "view": options["view"],
@@ -153,4 +158,4 @@ def _no_worker_listening(job: Job) -> bool:
 def _exit_code(job: Job) -> int:
     if job.status == Job.Status.SUCCEEDED:
         return EXIT_OK
-    return EXIT_SOME_FAILED
+    return EXIT_FAILED
