@@ -19,7 +19,11 @@ RESULTS_PER_PAGE = 50
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = _visible_jobs(request).select_related("tool", "created_by")
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "jobs/list.html", {"page": page})
+    rows = [
+        {"job": job, "description": get_tool(job.tool.slug).describe(job.params)}
+        for job in page
+    ]
+    return render(request, "jobs/list.html", {"page": page, "rows": rows})
 
 
 @require_GET

@@ -176,3 +176,16 @@ def test_an_htmx_poll_after_the_session_ended_reloads_to_the_login_page(client, 
     assert response.status_code == 200
     assert response["HX-Redirect"].startswith("/login/")
     assert response.content == b""
+
+
+@pytest.mark.django_db
+def test_the_job_list_says_what_each_job_does(client, agent):
+    make_job(agent, estimated_total=1_234)
+    make_job(agent, status=Job.Status.SUCCEEDED, dry_run=True, total=5, processed=5)
+    client.force_login(agent)
+
+    html = client.get("/jobs/").content.decode()
+
+    assert html.count("Add tags vip, billing to view “Open tickets”") == 2
+    assert "0 / about 1,234" in html
+    assert "Dry run: succeeded" in html
