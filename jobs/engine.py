@@ -98,10 +98,10 @@ class JobEngine:
             if len(batch) >= COLLECT_BATCH:
                 self._store_collected(batch, collected=len(seen))
                 batch = []
-            if len(seen) >= self.params["limit"]:
-                break  # stop before asking Zendesk for a page we won't use
             if self.max_tickets is not None and len(seen) > self.max_tickets:
                 raise InlineLimitExceeded
+            if len(seen) >= self.params["limit"]:
+                break  # stop before asking Zendesk for a page we won't use
 
         self._store_collected(batch, collected=len(seen))
         self._finish_collecting(

@@ -11,7 +11,6 @@ from jobs.models import Job, TicketResult
 from tools.registry import get_tool
 
 JOBS_PER_PAGE = 25
-RESULTS_PER_PAGE = 50
 
 
 @require_GET
