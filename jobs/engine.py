@@ -174,9 +174,14 @@ class JobEngine:
             job_status = self._send(ticket_ids)
         except AuthenticationError:
             raise  # no later chunk can succeed either: the whole job stops
+        except ServerError as error:
+            # Retries are spent, but an answer lost on the way back may hide
+            # an update Zendesk did queue: the tickets themselves tell.
+            reason = f"Zendesk did not confirm the update: {error}"
+            self._record(ticket_ids, self._outcome_from_tickets(ticket_ids, reason))
+            return
         except ZendeskError as error:
-            # Retries are spent and nothing was queued: the chunk fails with
-            # the reason and the job goes on with the next one.
+            # Zendesk refused the update outright; the job goes on.
             reason = f"Zendesk did not take the update: {error}"
             failures = dict.fromkeys(ticket_ids, reason)
             self._record(ticket_ids, ChunkOutcome(failures=failures))
@@ -191,16 +196,20 @@ class JobEngine:
     def _outcome(self, ticket_ids: list[int], job_status: dict) -> ChunkOutcome:
         outcome, unreported = outcome_from_job_status(ticket_ids, job_status)
         if unreported:
-            checked = outcome_from_tickets(
-                client=self.client,
-                tool=self.tool,
-                params=self.params,
-                ticket_ids=unreported,
-                reason=missing_result_reason(job_status),
-            )
+            reason = missing_result_reason(job_status)
+            checked = self._outcome_from_tickets(unreported, reason)
             outcome.updated += checked.updated
             outcome.failures |= checked.failures
         return outcome
+
+    def _outcome_from_tickets(self, ticket_ids: list[int], reason: str) -> ChunkOutcome:
+        return outcome_from_tickets(
+            client=self.client,
+            tool=self.tool,
+            params=self.params,
+            ticket_ids=ticket_ids,
+            reason=reason,
+        )
 
     def _send(self, ticket_ids: list[int]) -> dict:
         """Send the update, waiting while Zendesk has too many jobs queued."""

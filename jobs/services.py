@@ -8,7 +8,7 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -84,7 +84,8 @@ def job_enqueue(*, job: Job) -> None:
             job_timeout=settings.RQ_JOB_TIMEOUT,
             description=f"Tag Manager job {job.pk}",
         )
-    except RedisError as error:
+    except (RedisError, ValueError) as error:
+        # ValueError: a REDIS_URL redis-py cannot read.
         logger.error("Job %s could not be queued: %s", job.pk, error)
         message = (
             "The job queue (Redis) could not be reached, so the job did not "
@@ -121,10 +122,11 @@ def job_run(
         _fail(job, f"Zendesk refused the configured credentials ({error}).")
     except ZendeskError as error:
         _fail(job, f"Zendesk could not be reached or answered an error: {error}")
-    except Exception:
+    except BaseException as error:
+        # Interrupts and exits too: whatever stops the run, the job row says so.
         logger.exception("Job %s stopped on an unexpected error", job_id)
         _fail(job, "The job stopped on an unexpected error; see the worker log.")
-        if raise_unexpected:
+        if raise_unexpected or not isinstance(error, Exception):
             raise
     else:
         _finish(job)
@@ -164,32 +166,40 @@ def _finish(job: Job) -> None:
 
 def _fail(job: Job, message: str) -> None:
     """End the job failed, giving every ticket still open an outcome that
-    says why, so that counts add up and a retry knows what to redo."""
+    says why, and counters recounted from the rows, so that they add up
+    however far the job got."""
     with transaction.atomic():
-        closed = _close_open_results(job)
-        _end(
-            job,
-            Job.Status.FAILED,
-            error_message=message,
-            processed=F("processed") + closed,
-            failed=F("failed") + closed,
-        )
+        _close_open_results(job)
+        _end(job, Job.Status.FAILED, error_message=message, **_counts_from_rows(job))
 
 
-def _close_open_results(job: Job) -> int:
+def _close_open_results(job: Job) -> None:
     open_results = job.results.filter(outcome=TicketResult.Outcome.PENDING)
-    sent = open_results.exclude(zendesk_job_id="").update(
+    open_results.exclude(zendesk_job_id="").update(
         outcome=TicketResult.Outcome.FAILED,
         error=(
             "Sent to Zendesk, but the job stopped before the result was read: "
             "the ticket may or may not have changed."
         ),
     )
-    unsent = open_results.filter(zendesk_job_id="").update(
+    open_results.filter(zendesk_job_id="").update(
         outcome=TicketResult.Outcome.FAILED,
         error="Not sent: the job stopped first.",
     )
-    return sent + unsent
+
+
+def _counts_from_rows(job: Job) -> dict[str, int]:
+    Outcome = TicketResult.Outcome
+    by_outcome = dict(
+        job.results.values_list("outcome").annotate(n=Count("id")).order_by()
+    )
+    counts = {
+        "succeeded": by_outcome.get(Outcome.UPDATED, 0),
+        "unchanged": by_outcome.get(Outcome.UNCHANGED, 0),
+        "failed": by_outcome.get(Outcome.FAILED, 0),
+    }
+    done = sum(counts.values()) + by_outcome.get(Outcome.WOULD_CHANGE, 0)
+    return counts | {"total": sum(by_outcome.values()), "processed": done}
 
 
 def _end(

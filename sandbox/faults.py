@@ -17,13 +17,16 @@ def inject_fault(
     *,
     times: int = 1,
     retry_after: int | None = None,
+    after_handling: bool = False,
 ) -> Fault:
-    """Answer the next `times` requests whose path contains the text with an error."""
+    """Answer the next `times` requests whose path contains the text with an
+    error; with `after_handling`, only once each request has been carried out."""
     return Fault.objects.create(
         path_contains=path_contains,
         status_code=status_code,
         retry_after=retry_after,
         remaining=times,
+        after_handling=after_handling,
     )
 
 

@@ -57,8 +57,15 @@ def api_endpoint(*methods: str) -> Callable[[Endpoint], Endpoint]:
 
 def _respond(request, window, methods, view, args, kwargs) -> HttpResponse:
     fault = take_fault(request.path)
+    if fault is not None and not fault.after_handling:
+        return fault_response(fault)
+    response = _handle(request, window, methods, view, args, kwargs)
     if fault is not None:
         return fault_response(fault)
+    return response
+
+
+def _handle(request, window, methods, view, args, kwargs) -> HttpResponse:
     if not is_authenticated(request):
         return _unauthorised()
     if window.exceeded:

@@ -90,6 +90,9 @@ class Fault(models.Model):
     status_code = models.PositiveSmallIntegerField()
     retry_after = models.PositiveIntegerField(null=True, blank=True)
     remaining = models.PositiveIntegerField(default=1)
+    # Carry the request out first and lose its answer, as a dropped
+    # connection or a gateway timeout after the work was done would.
+    after_handling = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.status_code} for {self.path_contains!r} x{self.remaining}"

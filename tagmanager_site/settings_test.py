@@ -8,6 +8,8 @@ os.environ.setdefault("SANDBOX_ENABLED", "true")
 os.environ.setdefault("ZENDESK_EMAIL", "agent@example.com")
 os.environ.setdefault("ZENDESK_API_TOKEN", "sandbox-test-token")
 os.environ.setdefault("SANDBOX_JOB_LATENCY_SECONDS", "0")
+# Nothing listens here; tests that need Zendesk point at their live sandbox.
+os.environ.setdefault("ZENDESK_URL", "http://127.0.0.1:9/sandbox")
 
 from tagmanager_site.settings import *  # noqa: E402,F403
 

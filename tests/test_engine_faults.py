@@ -11,7 +11,7 @@ from sandbox.faults import inject_fault
 from sandbox.models import RequestLog
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.registry import get_tool
-from zendesk import ZendeskClient
+from zendesk import ServerError, ZendeskClient
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
@@ -76,7 +76,7 @@ def test_a_chunk_zendesk_keeps_refusing_fails_and_the_job_goes_on(user, sandbox_
     assert (job.succeeded, job.failed) == (150, 100)
     assert outcomes(job) == {Outcome.UPDATED: 150, Outcome.FAILED: 100}
     failed = job.results.filter(outcome=Outcome.FAILED)
-    assert all("Zendesk did not take the update" in r.error for r in failed)
+    assert all("Zendesk did not confirm the update" in r.error for r in failed)
     tagged = [tid for tid, tags in tags_of(ticket_ids).items() if "vip" in tags]
     assert len(tagged) == 150
 
@@ -180,3 +180,45 @@ def test_a_job_stopped_by_refused_credentials_closes_every_open_ticket(
     assert (job.total, job.processed, job.failed) == (250, 250, 250)
     assert outcomes(job) == {Outcome.FAILED: 250}
     assert job.results.filter(error="Not sent: the job stopped first.").count() == 250
+
+
+def test_an_update_whose_answer_was_lost_is_settled_by_reading_the_tickets(
+    user, sandbox_url, settings
+):
+    ticket_ids = make_tickets(50)
+    job = new_job(user, make_view("Everything"))
+    # Zendesk queues every attempt but each answer is lost on the way back.
+    attempts = settings.ZENDESK_MAX_RETRIES + 1
+    inject_fault("update_many", 504, times=attempts, after_handling=True)
+
+    job = run_engine(job, fake_time=FakeTime())
+
+    assert (job.processed, job.succeeded, job.failed) == (50, 50, 0)
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+
+
+def test_a_job_that_fails_while_collecting_keeps_counts_that_add_up(
+    user, sandbox_url, monkeypatch
+):
+    make_tickets(500, tags=lambda n: ["vip"] if n % 2 else ["base"])
+    job = new_job(user, make_view("Everything"))
+    tool = get_tool("tag-manager")
+    pages_then_failure = tool.iter_tickets
+
+    def failing_after_300(client, params):
+        for n, ticket in enumerate(pages_then_failure(client, params)):
+            if n == 300:
+                raise ServerError("the view stopped answering")
+            yield ticket
+
+    monkeypatch.setattr("jobs.engine.COLLECT_BATCH", 100)
+    monkeypatch.setattr(tool, "iter_tickets", failing_after_300)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "the view stopped answering" in job.error_message
+    assert job.total == 300
+    assert (job.unchanged, job.failed, job.processed) == (150, 150, 300)
+    assert outcomes(job) == {Outcome.UNCHANGED: 150, Outcome.FAILED: 150}

@@ -165,6 +165,10 @@ def test_staff_see_jobs_and_tools_in_the_admin_read_only(
     page = client.get(url)
     assert page.status_code == 200
     assert not page.context["has_add_permission"]
+    model_admin = page.context["cl"].model_admin
+    request = page.wsgi_request
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)
 
 
 @pytest.mark.django_db
@@ -189,3 +193,13 @@ def test_the_job_list_says_what_each_job_does(client, agent):
     assert html.count("Add tags vip, billing to view “Open tickets”") == 2
     assert "0 / about 1,234" in html
     assert "Dry run: succeeded" in html
+
+
+@pytest.mark.django_db
+def test_no_page_shows_the_zendesk_secret(client, agent, settings):
+    settings.ZENDESK_API_TOKEN = "very-secret-token-value"
+    job = make_job(agent, error_message="Zendesk refused the configured credentials.")
+    client.force_login(agent)
+
+    for url in ["/", "/jobs/", job.get_absolute_url(), "/tools/tag-manager/"]:
+        assert "very-secret-token-value" not in client.get(url).content.decode()

@@ -97,7 +97,7 @@ def test_list_views_shows_the_ids_tag_tickets_takes(sandbox_url):
     assert f"{view.pk:>12}        12  Everything" in out.getvalue()
 
 
-def test_an_unreachable_zendesk_exits_1(sandbox_url, admin_user, settings):
+def test_zendesk_without_credentials_exits_1(sandbox_url, admin_user, settings):
     settings.ZENDESK_API_TOKEN = ""
 
     code, _, err = run("--view", "1", "--add", "vip")

@@ -506,3 +506,29 @@ def test_rate_limit_headers_are_remembered(http, client):
     assert client.rate_limit_total == 700
     assert client.rate_limit_remaining == 697
     assert client.inflight_jobs_remaining == 27
+
+
+def test_a_zero_retry_after_still_spends_the_budget(http, make_client, waits):
+    client = make_client(rate_limit_wait_seconds=5, backoff_seconds=1.0)
+    headers = {"Retry-After": "0"}
+    http.get(f"{API}/tickets/1.json", status=429, body=HTML_429, headers=headers)
+
+    with pytest.raises(ServerError, match="still rate limited"):
+        client.get_ticket(1)
+
+    assert all(wait >= 1.0 for wait in waits)
+    assert len(waits) <= 5
+
+
+def test_a_url_without_a_scheme_is_refused_when_the_client_is_built():
+    with pytest.raises(ConfigurationError, match="must start with https://"):
+        ZendeskClient("acme.zendesk.com", email=EMAIL, api_token=API_TOKEN)
+
+
+def test_a_request_that_cannot_be_sent_is_a_zendesk_error(http, client, waits):
+    http.get(f"{API}/tickets/1.json", body=requests.exceptions.InvalidURL("bad"))
+
+    with pytest.raises(ZendeskError, match="could not be sent: InvalidURL"):
+        client.get_ticket(1)
+
+    assert waits == []

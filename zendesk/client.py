@@ -106,6 +106,10 @@ class ZendeskClient:
     ) -> None:
         if not base_url:
             raise ConfigurationError("No Zendesk URL configured")
+        if urlsplit(base_url).scheme not in ("http", "https"):
+            raise ConfigurationError(
+                f"The Zendesk URL must start with https:// (got {base_url!r})"
+            )
         if max_retries < 0:
             raise ValueError("max_retries cannot be negative")
 
@@ -289,9 +293,9 @@ class ZendeskClient:
         """How long to wait after a 429. Rate limits are the account's normal
         back-pressure, shared with the agents working in Zendesk, so they get
         a budget of waiting time rather than a few attempts."""
-        wait = failure.retry_after
-        if wait is None:
-            wait = backoff_delay(0, self.backoff_seconds)
+        # A missing or zero Retry-After still waits a backoff step, so the
+        # budget is spent and the loop ends.
+        wait = failure.retry_after or backoff_delay(0, self.backoff_seconds)
         if waited + wait > self.rate_limit_wait_seconds:
             raise ServerError(
                 f"still rate limited after waiting {waited:.0f} s: {failure.detail}",
@@ -331,6 +335,13 @@ class ZendeskClient:
             )
         except _TRANSIENT_ERRORS as error:
             raise _Transient(type(error).__name__) from error
+        except requests.RequestException as error:
+            # A request that cannot even be sent (a malformed URL, say) will
+            # not get better by trying again.
+            raise ZendeskError(
+                f"The request could not be sent: {type(error).__name__}",
+                endpoint=endpoint,
+            ) from error
 
         self._remember_rate_limits(response.headers)
         if response.status_code < 400:
