@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements/base.txt requirements/prod.txt requirements/dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@scripts/ensure-packages py:ensurepip=python3-venv
+	test -x $(BIN)/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
 .env:
-	$(PYTHON) scripts/make_env.py > .env
+	umask 077 && $(PYTHON) scripts/make_env.py > .env
 	@echo "Wrote .env for a demo on this machine (sandbox on, fresh secrets)."
 
 run: venv .env

@@ -13,6 +13,8 @@ class Job(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
         FAILED = "failed", "Failed"
+        # Nothing sets this yet: jobs cannot be cancelled until a cancel
+        # action exists.
         CANCELLED = "cancelled", "Cancelled"
 
     class Phase(models.TextChoices):

@@ -12,5 +12,7 @@ urlpatterns = [
     path("", include("tools.urls")),
 ]
 
+handler404 = "tagmanager_site.errors.not_found"
+
 if settings.SANDBOX_ENABLED:
     urlpatterns.insert(0, path("sandbox/", include("sandbox.urls")))

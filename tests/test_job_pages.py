@@ -203,3 +203,16 @@ def test_no_page_shows_the_zendesk_secret(client, agent, settings):
 
     for url in ["/", "/jobs/", job.get_absolute_url(), "/tools/tag-manager/"]:
         assert "very-secret-token-value" not in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_not_found_pages_speak_plainly(client, agent):
+    client.force_login(agent)
+
+    unknown_url = client.get("/no/such/page/")
+    unknown_tool = client.get("/tools/no-such-tool/")
+
+    assert unknown_url.status_code == 404
+    assert "There is nothing at this address." in unknown_url.content.decode()
+    assert "Resolver404" not in unknown_url.content.decode()
+    assert "There is no tool with that name." in unknown_tool.content.decode()

@@ -66,9 +66,7 @@ def preview_tags(request: HttpRequest) -> HttpResponse:
         tags, error = normalise_tags(raw), ""
     except TagError as problem:
         tags, error = [], str(problem)
-    return render(
-        request, "tools/_tag_preview.html", {"tags": tags, "error": error, "raw": raw}
-    )
+    return render(request, "tools/_tag_preview.html", {"tags": tags, "error": error})
 
 
 def _usable_tool(request: HttpRequest, slug: str) -> BaseTool:
