@@ -20,6 +20,11 @@ from zendesk import AuthenticationError, ZendeskClient, ZendeskError
 
 logger = logging.getLogger(__name__)
 
+# An inline run holds a web request (and gunicorn's timeout) open: it gives up
+# on a rate limit far sooner than a worker would, and its chunks fail with
+# the reason instead.
+INLINE_CLIENT_OPTIONS = {"rate_limit_wait_seconds": 30, "read_timeout": 30}
+
 
 def job_create(
     *,
@@ -134,7 +139,8 @@ def job_run(
 
 def _run_engine(job: Job, inline_limit: int | None) -> None:
     tool = get_tool(job.tool.slug)
-    client = ZendeskClient.from_settings()
+    inline = inline_limit is not None
+    client = ZendeskClient.from_settings(**(INLINE_CLIENT_OPTIONS if inline else {}))
     JobEngine(job, tool, client, max_tickets=inline_limit).run()
 
 
