@@ -46,3 +46,17 @@ def test_what_cannot_be_a_tag_is_named_in_the_error(raw, named):
 def test_more_than_fifty_tags_at_once_are_refused():
     with pytest.raises(TagError, match="at most 50 tags at a time \\(51 given\\)"):
         normalise_tags(" ".join(f"t{n}" for n in range(51)))
+
+
+def test_a_flood_of_input_is_refused_quickly_with_a_short_message():
+    with pytest.raises(TagError) as refused:
+        normalise_tags("#, " * 100_000)
+    assert str(refused.value) == "Enter at most 50 tags at a time."
+
+
+def test_only_the_first_few_problems_are_listed():
+    with pytest.raises(TagError) as refused:
+        normalise_tags(" ".join(f"<{n}>" for n in range(8)))
+    assert str(refused.value).endswith("; and 3 more")
+    assert "“<0>”" in str(refused.value)
+    assert "“<5>”" not in str(refused.value)

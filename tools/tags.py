@@ -26,27 +26,35 @@ def normalise_tags(raw: str) -> list[str]:
     """Split comma-, space- or newline-separated input into Zendesk tags.
 
     Returns the tags lower-cased, in input order, without duplicates. Raises
-    TagError naming every piece that cannot be a tag.
+    TagError naming the pieces that cannot be tags.
     """
-    tags: list[str] = []
-    problems: list[str] = []
-
     # Composed form, so that "é" typed as e + accent is the same tag as "é".
-    for piece in _SEPARATORS.split(unicodedata.normalize("NFC", raw).strip()):
-        if not piece:
-            continue
+    pieces = [p for p in _SEPARATORS.split(unicodedata.normalize("NFC", raw)) if p]
+    # Refuse a flood before looking at each piece; duplicates get some slack.
+    if len(pieces) > 4 * MAX_TAGS:
+        raise TagError(f"Enter at most {MAX_TAGS} tags at a time.")
+
+    tags: dict[str, None] = {}
+    problems: list[str] = []
+    for piece in pieces:
         tag = piece.lower()
         problem = _problem_with(tag)
         if problem:
             problems.append(f"“{piece}” {problem}")
-        elif tag not in tags:
-            tags.append(tag)
+        else:
+            tags[tag] = None
 
     if problems:
-        raise TagError("; ".join(problems))
+        raise TagError(_listed(problems))
     if len(tags) > MAX_TAGS:
         raise TagError(f"Enter at most {MAX_TAGS} tags at a time ({len(tags)} given).")
-    return tags
+    return list(tags)
+
+
+def _listed(problems: list[str], most: int = 5) -> str:
+    shown = "; ".join(problems[:most])
+    hidden = len(problems) - most
+    return f"{shown}; and {hidden} more" if hidden > 0 else shown
 
 
 def _problem_with(tag: str) -> str:
