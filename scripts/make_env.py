@@ -14,7 +14,9 @@ CSRF_COOKIE_SECURE=false
 REDIS_URL=redis://127.0.0.1:6390/0
 RUN_LOCAL_REDIS=true
 SANDBOX_ENABLED=true
-ZENDESK_URL=http://127.0.0.1:8000/sandbox
+# The sandbox gets a server process of its own (the Procfile's "sandbox"), so
+# runs made inside a web request never wait on their own server's threads.
+ZENDESK_URL=http://127.0.0.1:8001/sandbox
 ZENDESK_EMAIL=demo-agent@example.com
 ZENDESK_API_TOKEN={secrets.token_urlsafe(24)}
 DEMO_ADMIN_PASSWORD={secrets.token_urlsafe(9)}

@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from tools.sources import load_active_views
-from zendesk import ZendeskError
+from zendesk import ZendeskClient, ZendeskError
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            views = load_active_views()
+            views = load_active_views(ZendeskClient.from_settings())
         except ZendeskError as error:
             self.stderr.write(f"Could not load views from Zendesk: {error}")
             sys.exit(1)

@@ -3,21 +3,19 @@
 import sys
 import time
 
-import django_rq
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rq import Worker
 
 from jobs.models import Job
 from jobs.services import job_start
 from tools.access import can_use_tool
 from tools.registry import get_tool
 from tools.sources import load_active_views
-from zendesk import ZendeskError
+from zendesk import ZendeskClient, ZendeskError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 POLL_SECONDS = 1.0
-NO_WORKER_WARNING_SECONDS = 5 * POLL_SECONDS
+STILL_QUEUED_POLLS = 10  # say so every 10 s while nothing picks the job up
 BAR_WIDTH = 40
 
 
@@ -29,12 +27,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--view", required=True, help="the view's id")
+        parser.add_argument(
+            "--view", required=True, help="the view's id (see `list_views`)"
+        )
         change = parser.add_mutually_exclusive_group(required=True)
-        change.add_argument("--add", nargs="+", metavar="TAG")
-        change.add_argument("--remove", nargs="+", metavar="TAG")
-        parser.add_argument("--limit", default="10000", help="at most this many")
-        parser.add_argument("--dry-run", action="store_true")
+        change.add_argument("--add", nargs="+", metavar="TAG", help="tags to add")
+        change.add_argument("--remove", nargs="+", metavar="TAG", help="tags to remove")
+        parser.add_argument(
+            "--limit",
+            default="10000",
+            help="take at most this many tickets from the view (default 10000)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="show what would change only"
+        )
         parser.add_argument(
             "--user", help="who the job runs as (default: the first superuser)"
         )
@@ -53,7 +59,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Job {job.pk}: {get_tool(job.tool.slug).describe(job.params)}"
         )
-        job = self._follow(job)
+        try:
+            job = self._follow(job)
+        except KeyboardInterrupt:
+            job.refresh_from_db()
+            self.stderr.write(
+                f"\nStopped following job {job.pk}, which is "
+                f"{job.get_status_display().lower()}; see {job.get_absolute_url()}"
+            )
+            sys.exit(EXIT_FAILED)
         self._report(job)
         sys.exit(_exit_code(job))
 
@@ -62,7 +76,8 @@ class Command(BaseCommand):
         user = _user(options["user"])
         if not can_use_tool(user, tool):
             raise CommandError(f"{user} may not use the {tool.name}.")
-        views = load_active_views()
+        # Not the web page's short waits: a script can sit out a rate limit.
+        views = load_active_views(ZendeskClient.from_settings())
 
         data = {
             "view": options["view"],
@@ -82,16 +97,16 @@ class Command(BaseCommand):
         )
 
     def _follow(self, job: Job) -> Job:
-        waited = 0.0
+        polls = 0
         while not job.is_finished:
             self._draw(job)
             time.sleep(POLL_SECONDS)
-            waited += POLL_SECONDS
+            polls += 1
             job.refresh_from_db()
-            if waited == NO_WORKER_WARNING_SECONDS and _no_worker_listening(job):
+            if job.status == Job.Status.QUEUED and polls % STILL_QUEUED_POLLS == 0:
                 self.stderr.write(
-                    "\nThe job is queued but no worker is listening. Start one "
-                    "with `python manage.py rqworker default`; Ctrl-C stops "
+                    f"\nStill queued after {polls * POLL_SECONDS:.0f} s: is a worker "
+                    "running (`python manage.py rqworker default`)? Ctrl-C stops "
                     "following the job without cancelling it."
                 )
         self._draw(job)
@@ -101,11 +116,11 @@ class Command(BaseCommand):
     def _draw(self, job: Job) -> None:
         filled = BAR_WIDTH * job.percent // 100
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        self.stdout.write(
-            f"\r[{bar}] {job.percent:3d}% {job.processed:,}/{job.total:,} "
-            f"{job.get_status_display()}",
-            ending="",
-        )
+        if job.status == Job.Status.RUNNING and job.phase == Job.Phase.COLLECTING:
+            figures = f"collecting tickets: {job.total:,} found"
+        else:
+            figures = f"{job.processed:,}/{job.total:,} {job.get_status_display()}"
+        self.stdout.write(f"\r[{bar}] {job.percent:3d}% {figures}  ", ending="")
         self.stdout.flush()
 
     def _report(self, job: Job) -> None:
@@ -145,14 +160,9 @@ def _form_errors(form) -> str:
             field, field.replace("_", "-")
         )
         lines.extend(f"{label}: {error}" for error in errors)
+    if "view" in form.errors:
+        lines.append("`python manage.py list_views` lists the views and their ids.")
     return "\n".join(lines)
-
-
-def _no_worker_listening(job: Job) -> bool:
-    if job.status != Job.Status.QUEUED:
-        return False
-    queue = django_rq.get_queue("default")
-    return Worker.count(queue=queue) == 0
 
 
 def _exit_code(job: Job) -> int:
