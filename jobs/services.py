@@ -16,6 +16,7 @@ from jobs.engine import InlineLimitExceeded, JobEngine
 from jobs.models import Job, TicketResult
 from tools.base import BaseTool
 from tools.registry import get_tool
+from tools.sources import forget_active_views
 from zendesk import AuthenticationError, ZendeskClient, ZendeskError
 
 logger = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ def _close_open_results(job: Job) -> None:
     )
     open_results.filter(zendesk_job_id="").update(
         outcome=TicketResult.Outcome.FAILED,
-        error="Not sent: the job stopped first.",
+        error="Not changed: the job stopped before Zendesk accepted this update.",
     )
 
 
@@ -218,6 +219,8 @@ def _end(
         **fields,
     )
     job.refresh_from_db()
+    # The run has changed what the views hold; their cached counts are stale.
+    forget_active_views()
     logger.info(
         "Job %s ended %s: %d processed of %d, %d updated, %d unchanged, %d failed",
         job.pk,

@@ -14,8 +14,8 @@ environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# A placeholder key is only good enough for a developer's own machine.
-_PLACEHOLDER_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+# Good enough for a developer's own machine only.
+_PLACEHOLDER_SECRET_KEY = "insecure-development-key"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_PLACEHOLDER_SECRET_KEY)
 if not DEBUG and (SECRET_KEY == _PLACEHOLDER_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,8 +24,9 @@ def django_process(code: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_without_debug_a_real_secret_key_is_required():
-    result = django_process("", DEBUG="false", SECRET_KEY="")
+@pytest.mark.parametrize("key", ["", "insecure-development-key", "too-short"])
+def test_without_debug_a_real_secret_key_is_required(key):
+    result = django_process("", DEBUG="false", SECRET_KEY=key)
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr

@@ -50,7 +50,7 @@ def test_exits_1_when_some_tickets_failed(sandbox_url, admin_user):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--add", "<oops>"], "--add/--remove: “<oops>” has characters a tag cannot"),
+        (["--add", "<oops>"], "--add/--remove: “<oops>” has characters a tag"),
         (
             ["--add", "vip", "--limit", "0"],
             "--limit: The ticket limit must be at least 1.",

@@ -143,7 +143,7 @@ def test_active_views_follow_next_page_on_our_own_host(http, client):
         match=[matchers.query_param_matcher({})],
         json={
             "views": [{"id": 1}, {"id": 2}],
-            "next_page": "https://elsewhere.example.com/api/v2/views/active.json?page=2",
+            "next_page": "https://elsewhere.example.com/api/v2/views/active?page=2",
         },
     )
     http.get(

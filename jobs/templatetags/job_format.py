@@ -8,6 +8,8 @@ def duration(seconds: float | None) -> str:
     """Seconds in words a person reads at a glance: "45 s", "3 min 5 s"."""
     if seconds is None:
         return "–"
+    if seconds < 1:
+        return "under 1 s"
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
