@@ -219,7 +219,8 @@ class JobEngine:
                 return self.tool.send_update(self.client, ticket_ids, self.params)
             except TooManyJobsError as error:
                 if self.clock() >= deadline:
-                    raise ServerError(
+                    # Nothing was queued, so there is nothing to check.
+                    raise ZendeskError(
                         "Zendesk kept refusing new jobs (too many queued)"
                     ) from error
                 wait = error.retry_after or LONGEST_POLL_SECONDS
