@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sandbox', '0001_initial'),
+        ("sandbox", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='fault',
-            name='after_handling',
+            model_name="fault",
+            name="after_handling",
             field=models.BooleanField(default=False),
         ),
     ]

@@ -5,27 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Tool',
+            name="Tool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('category', models.CharField(max_length=50)),
-                ('enabled', models.BooleanField(default=True)),
-                ('requires_admin', models.BooleanField(default=False)),
-                ('inline_ticket_limit', models.PositiveIntegerField(default=tools.models._default_inline_limit)),
-                ('background_ticket_limit', models.PositiveIntegerField(default=tools.models._default_background_limit)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("category", models.CharField(max_length=50)),
+                ("enabled", models.BooleanField(default=True)),
+                ("requires_admin", models.BooleanField(default=False)),
+                (
+                    "inline_ticket_limit",
+                    models.PositiveIntegerField(
+                        default=tools.models._default_inline_limit
+                    ),
+                ),
+                (
+                    "background_ticket_limit",
+                    models.PositiveIntegerField(
+                        default=tools.models._default_background_limit
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category', 'name'],
+                "ordering": ["category", "name"],
             },
         ),
     ]
