@@ -20,6 +20,7 @@ from jobs.chunk_results import (
     outcome_from_job_status,
     outcome_from_tickets,
 )
+from jobs.claims import Claim, ClaimLost, Heartbeat, owned
 from jobs.models import Job, TicketResult
 from tools.base import BaseTool
 from zendesk import (
@@ -58,11 +59,15 @@ class JobEngine:
         tool: BaseTool,
         client: ZendeskClient,
         *,
+        claim: Claim,
+        heartbeat: Heartbeat | None = None,
         max_tickets: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.job = job
+        self.claim = claim
+        self.heartbeat = heartbeat
         self.max_tickets = max_tickets
         self.tool = tool
         self.client = client
@@ -80,7 +85,9 @@ class JobEngine:
 
     def collect(self) -> None:
         # A collection cut short leaves partial rows; start it again cleanly.
-        self.job.results.all().delete()
+        with transaction.atomic():
+            self._update_own_row(total=0)
+            self.job.results.all().delete()
 
         seen: set[int] = set()
         batch: list[TicketResult] = []
@@ -128,14 +135,15 @@ class JobEngine:
         )
 
     def _store_collected(self, batch: list[TicketResult], *, collected: int) -> None:
-        TicketResult.objects.bulk_create(batch)
-        # While collecting, `total` counts the tickets found so far.
-        Job.objects.filter(pk=self.job.pk).update(total=collected)
+        with transaction.atomic():
+            # While collecting, `total` counts the tickets found so far.
+            self._update_own_row(total=collected)
+            TicketResult.objects.bulk_create(batch)
 
     def _finish_collecting(self, *, total: int, unchanged: int, failed: int) -> None:
         # Tickets already in the wanted state are done: they cost no call.
         processed = total if self.job.dry_run else unchanged + failed
-        Job.objects.filter(pk=self.job.pk).update(
+        self._update_own_row(
             total=total,
             unchanged=unchanged,
             failed=failed,
@@ -153,8 +161,43 @@ class JobEngine:
     # Changing them.
 
     def update_pending(self) -> None:
+        self._settle_sent_chunks()
         for ticket_ids in self._pending_chunks():
+            self._check_claim()
             self.run_chunk(ticket_ids)
+
+    def _settle_sent_chunks(self) -> None:
+        """Finish the chunks an earlier run sent but never recorded.
+
+        Their Zendesk jobs are polled if Zendesk still knows them; a chunk
+        whose job status has vanished is sent again, which is safe because
+        adding or removing a tag twice changes nothing more.
+        """
+        sent = self.job.results.filter(outcome=Outcome.PENDING).exclude(
+            zendesk_job_id=""
+        )
+        chunks: dict[str, list[int]] = defaultdict(list)
+        for zendesk_job_id, ticket_id in sent.values_list(
+            "zendesk_job_id", "ticket_id"
+        ):
+            chunks[zendesk_job_id].append(ticket_id)
+
+        for zendesk_job_id, ticket_ids in chunks.items():
+            self._check_claim()
+            logger.info(
+                "Job %s: reading Zendesk job %s, sent before the job was resumed",
+                self.job.pk,
+                zendesk_job_id,
+            )
+            job_status = self._wait_for({"id": zendesk_job_id, "status": "unknown"})
+            if job_status["status"] == "vanished":
+                self.run_chunk(ticket_ids)
+            else:
+                self._record(ticket_ids, self._outcome(ticket_ids, job_status))
+
+    def _check_claim(self) -> None:
+        if self.heartbeat is not None and self.heartbeat.lost:
+            raise ClaimLost
 
     def _pending_chunks(self) -> Iterable[list[int]]:
         last_row_id = 0
@@ -187,9 +230,11 @@ class JobEngine:
             self._record(ticket_ids, ChunkOutcome(failures=failures))
             return
 
-        self.job.results.filter(ticket_id__in=ticket_ids).update(
-            zendesk_job_id=job_status["id"]
-        )
+        # Written before waiting: a run resumed after a crash polls this
+        # Zendesk job instead of sending the chunk blind.
+        self.job.results.filter(
+            ticket_id__in=ticket_ids, outcome=Outcome.PENDING
+        ).update(zendesk_job_id=job_status["id"])
         job_status = self._wait_for(job_status)
         self._record(ticket_ids, self._outcome(ticket_ids, job_status))
 
@@ -254,21 +299,28 @@ class JobEngine:
         return job_status
 
     def _record(self, ticket_ids: list[int], outcome: ChunkOutcome) -> None:
-        """Write the chunk's outcomes and counters together, with database-side
-        arithmetic so a concurrent change to the row is never overwritten."""
+        """Write the chunk's outcomes and counters together.
+
+        Only rows still pending change, and the counters grow by the rows
+        that did, with database-side arithmetic: a ticket is never counted
+        twice, and a cancel request or an admin's edit made meanwhile is
+        never overwritten. A run that has lost its claim writes nothing.
+        """
         with transaction.atomic():
+            pending = self.job.results.filter(outcome=Outcome.PENDING)
+            updated = failed = 0
             if outcome.updated:
-                self.job.results.filter(ticket_id__in=outcome.updated).update(
-                    outcome=Outcome.UPDATED
+                updated = pending.filter(ticket_id__in=outcome.updated).update(
+                    outcome=Outcome.UPDATED, error=""
                 )
             for error, ids in _group_by_error(outcome.failures).items():
-                self.job.results.filter(ticket_id__in=ids).update(
+                failed += pending.filter(ticket_id__in=ids).update(
                     outcome=Outcome.FAILED, error=error
                 )
-            Job.objects.filter(pk=self.job.pk).update(
-                processed=F("processed") + len(ticket_ids),
-                succeeded=F("succeeded") + len(outcome.updated),
-                failed=F("failed") + len(outcome.failures),
+            self._update_own_row(
+                processed=F("processed") + updated + failed,
+                succeeded=F("succeeded") + updated,
+                failed=F("failed") + failed,
             )
 
         if outcome.failures:
@@ -278,6 +330,11 @@ class JobEngine:
                 len(outcome.updated),
                 len(outcome.failures),
             )
+
+    def _update_own_row(self, **fields) -> None:
+        """Update the job's row, unless another process has taken the job."""
+        if not owned(self.claim).update(**fields):
+            raise ClaimLost
 
 
 def _group_by_error(failures: dict[int, str]) -> dict[str, list[int]]:

@@ -52,6 +52,16 @@ class Job(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     rq_job_id = models.CharField(max_length=64, blank=True)
+    # Who is running the job right now. A run claims the job by writing a
+    # fresh token; every write it makes afterwards is conditional on that
+    # token, so a run that lost its claim can change nothing.
+    claim_token = models.CharField(max_length=32, blank=True)
+    claim_host = models.CharField(max_length=255, blank=True)
+    claim_pid = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # How many times the job was picked up again after its run stopped.
+    resumed_count = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from jobs.claims import Claim, ClaimLost, Heartbeat, claim_job, owned, release_job
 from jobs.engine import InlineLimitExceeded, JobEngine
 from jobs.models import Job, TicketResult
 from tools.base import BaseTool
@@ -75,21 +76,30 @@ def job_start(
     return job
 
 
+def new_rq_job_id(job_pk: int) -> str:
+    return f"tagmanager-job-{job_pk}-{uuid.uuid4().hex[:8]}"
+
+
+def put_on_queue(job_pk: int, rq_job_id: str) -> None:
+    """Hand a queued job to RQ. Only the job's database id travels through
+    Redis; the worker reads everything else from the database."""
+    queue = django_rq.get_queue("default")
+    queue.enqueue(
+        "jobs.tasks.run_job",
+        job_pk,
+        job_id=rq_job_id,
+        job_timeout=settings.RQ_JOB_TIMEOUT,
+        description=f"Tag Manager job {job_pk}",
+    )
+
+
 def job_enqueue(*, job: Job) -> None:
-    rq_job_id = f"tagmanager-job-{job.pk}-{uuid.uuid4().hex[:8]}"
-    Job.objects.filter(pk=job.pk).update(rq_job_id=rq_job_id)
+    rq_job_id = new_rq_job_id(job.pk)
+    Job.objects.filter(pk=job.pk).update(rq_job_id=rq_job_id, queued_at=timezone.now())
     job.rq_job_id = rq_job_id
 
-    # Only the job's database id travels through Redis.
-    queue = django_rq.get_queue("default")
     try:
-        queue.enqueue(
-            "jobs.tasks.run_job",
-            job.pk,
-            job_id=rq_job_id,
-            job_timeout=settings.RQ_JOB_TIMEOUT,
-            description=f"Tag Manager job {job.pk}",
-        )
+        put_on_queue(job.pk, rq_job_id)
     except (RedisError, ValueError) as error:
         # ValueError: a REDIS_URL redis-py cannot read.
         logger.error("Job %s could not be queued: %s", job.pk, error)
@@ -105,57 +115,85 @@ def job_enqueue(*, job: Job) -> None:
 def job_run(
     *, job_id: int, inline_limit: int | None = None, raise_unexpected: bool = True
 ) -> None:
-    """Run a queued job to its end. A job that another process has already
-    claimed, or that is no longer queued, is left alone.
+    """Run a queued job to its end, or on from where an earlier run stopped.
+    A job that another process has already claimed, or that is no longer
+    queued, is left alone.
 
     With `inline_limit`, a job that turns out to hold more tickets is handed
     to a worker instead. An unexpected error marks the job failed and, unless
-    told otherwise, is raised again so that RQ records it too."""
-    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
+    told otherwise, is raised again so that RQ records it too. An interrupt
+    (a worker's shutdown) gives the job back to the queue to be resumed."""
+    claim = claim_job(job_id)
+    if claim is None:
         logger.warning("Job %s is not queued any more; not running it", job_id)
         return
 
     job = Job.objects.select_related("tool").get(pk=job_id)
-    logger.info("Job %s running", job_id)
+    logger.info("Job %s running (%s)", job_id, job.get_phase_display().lower())
+    with Heartbeat(claim) as heartbeat:
+        _run_claimed(job, claim, heartbeat, inline_limit, raise_unexpected)
+
+
+def _run_claimed(
+    job: Job,
+    claim: Claim,
+    heartbeat: Heartbeat,
+    inline_limit: int | None,
+    raise_unexpected: bool,
+) -> None:
     try:
-        _run_engine(job, inline_limit)
+        _run_engine(job, claim, heartbeat, inline_limit)
+    except ClaimLost:
+        logger.warning("Job %s: another process took the job over; stopping", job.pk)
     except InlineLimitExceeded:
-        _hand_to_worker(job, inline_limit)
+        _hand_to_worker(job, claim, inline_limit)
     except AuthenticationError as error:
-        _fail(job, f"Zendesk refused the configured credentials ({error}).")
+        _fail(job, claim, f"Zendesk refused the configured credentials ({error}).")
     except ZendeskError as error:
-        _fail(job, f"Zendesk could not be reached or answered an error: {error}")
-    except BaseException as error:
-        # Interrupts and exits too: whatever stops the run, the job row says so.
-        logger.exception("Job %s stopped on an unexpected error", job_id)
-        _fail(job, "The job stopped on an unexpected error; see the worker log.")
-        if raise_unexpected or not isinstance(error, Exception):
+        message = f"Zendesk could not be reached or answered an error: {error}"
+        _fail(job, claim, message)
+    except Exception:
+        logger.exception("Job %s stopped on an unexpected error", job.pk)
+        _fail(job, claim, "The job stopped on an unexpected error; see the worker log.")
+        if raise_unexpected:
             raise
+    except BaseException as error:
+        # A shutdown, not a fault of the job: it resumes where it stopped.
+        release_job(claim, f"the run was interrupted ({type(error).__name__})")
+        raise
     else:
-        _finish(job)
+        _finish(job, claim)
 
 
-def _run_engine(job: Job, inline_limit: int | None) -> None:
+def _run_engine(
+    job: Job, claim: Claim, heartbeat: Heartbeat, inline_limit: int | None
+) -> None:
     tool = get_tool(job.tool.slug)
     inline = inline_limit is not None
     client = ZendeskClient.from_settings(**(INLINE_CLIENT_OPTIONS if inline else {}))
-    JobEngine(job, tool, client, max_tickets=inline_limit).run()
-
-
-def _hand_to_worker(job: Job, inline_limit: int | None) -> None:
-    """Put a job that started inline back in the queue, as if new."""
-    job.results.all().delete()
-    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-        status=Job.Status.QUEUED,
-        phase=Job.Phase.COLLECTING,
-        started_at=None,
-        total=0,
-        processed=0,
-        unchanged=0,
+    engine = JobEngine(
+        job, tool, client, claim=claim, heartbeat=heartbeat, max_tickets=inline_limit
     )
+    engine.run()
+
+
+def _hand_to_worker(job: Job, claim: Claim, inline_limit: int | None) -> None:
+    """Put a job that started inline back in the queue, as if new."""
+    with transaction.atomic():
+        handed_back = owned(claim).update(
+            claim_token="",
+            heartbeat_at=None,
+            status=Job.Status.QUEUED,
+            phase=Job.Phase.COLLECTING,
+            started_at=None,
+            total=0,
+            processed=0,
+            unchanged=0,
+            failed=0,
+        )
+        if not handed_back:
+            return
+        job.results.all().delete()
     logger.info(
         "Job %s holds more than %s tickets; handing it to a worker",
         job.pk,
@@ -164,20 +202,32 @@ def _hand_to_worker(job: Job, inline_limit: int | None) -> None:
     job_enqueue(job=job)
 
 
-def _finish(job: Job) -> None:
+def _finish(job: Job, claim: Claim) -> None:
     job.refresh_from_db()
     # A dry run's failures are predictions; the dry run itself succeeded.
     with_errors = job.failed and not job.dry_run
-    _end(job, Job.Status.COMPLETED_WITH_ERRORS if with_errors else Job.Status.SUCCEEDED)
+    status = Job.Status.COMPLETED_WITH_ERRORS if with_errors else Job.Status.SUCCEEDED
+    _end(job, status, claim_token=claim.token)
 
 
-def _fail(job: Job, message: str) -> None:
+def _fail(job: Job, claim: Claim, message: str) -> None:
     """End the job failed, giving every ticket still open an outcome that
     says why, and counters recounted from the rows, so that they add up
-    however far the job got."""
+    however far the job got. The phase it stopped in is kept, so that
+    resuming it knows whether its list of tickets is whole."""
     with transaction.atomic():
+        if not owned(claim).select_for_update().exists():
+            logger.warning("Job %s: not failing it, another process has it", job.pk)
+            return
         _close_open_results(job)
-        _end(job, Job.Status.FAILED, error_message=message, **_counts_from_rows(job))
+        _end(
+            job,
+            Job.Status.FAILED,
+            claim_token=claim.token,
+            phase=job.phase,
+            error_message=message,
+            **_counts_from_rows(job),
+        )
 
 
 def _close_open_results(job: Job) -> None:
@@ -210,13 +260,21 @@ def _counts_from_rows(job: Job) -> dict[str, int]:
 
 
 def _end(
-    job: Job, status: str, *, previous: str = Job.Status.RUNNING, **fields
+    job: Job,
+    status: str,
+    *,
+    previous: str = Job.Status.RUNNING,
+    claim_token: str | None = None,
+    **fields,
 ) -> None:
-    Job.objects.filter(pk=job.pk, status=previous).update(
+    """Mark the job ended, if it is still in the `previous` state (and still
+    held by `claim_token`, when given)."""
+    still_ours = {"claim_token": claim_token} if claim_token is not None else {}
+    Job.objects.filter(pk=job.pk, status=previous, **still_ours).update(
+        **{"phase": Job.Phase.DONE, **fields},
         status=status,
-        phase=Job.Phase.DONE,
         finished_at=timezone.now(),
-        **fields,
+        heartbeat_at=None,
     )
     job.refresh_from_db()
     # The run has changed what the views hold; their cached counts are stale.

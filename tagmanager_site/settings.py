@@ -159,6 +159,22 @@ RQ_JOB_TIMEOUT = env.int("RQ_JOB_TIMEOUT", default=6 * 60 * 60)
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT},
 }
+# Workers look for stopped jobs when they start and whenever a job's
+# work-horse dies (see jobs/worker.py).
+RQ = {"WORKER_CLASS": "jobs.worker.RecoveringWorker"}
+
+# Crash recovery. A running job refreshes its heartbeat every
+# JOB_HEARTBEAT_SECONDS; once it has been quiet for JOB_STALE_AFTER_SECONDS
+# (or its process is seen gone on this machine) the job is queued again and
+# resumes where it stopped. `recover_jobs --every` looks that often.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
+JOB_STALE_AFTER_SECONDS = env.float("JOB_STALE_AFTER_SECONDS", default=60.0)
+JOB_RECOVERY_INTERVAL_SECONDS = env.float("JOB_RECOVERY_INTERVAL_SECONDS", default=20.0)
+if JOB_STALE_AFTER_SECONDS < 2 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_STALE_AFTER_SECONDS must be at least twice JOB_HEARTBEAT_SECONDS, "
+        "or live jobs would be taken for dead."
+    )
 
 # Zendesk. ZENDESK_URL wins over the subdomain; with the sandbox on and no
 # account configured, the client talks to the sandbox mounted by this app.

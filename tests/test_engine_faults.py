@@ -4,6 +4,7 @@ every ticket still ends with exactly one outcome."""
 import pytest
 from django.conf import settings
 
+from jobs.claims import claim_job
 from jobs.engine import JobEngine
 from jobs.models import Job, TicketResult
 from jobs.services import job_create, job_run
@@ -53,7 +54,8 @@ def run_engine(job: Job, *, fake_time: FakeTime | None = None) -> Job:
     timing = {}
     if fake_time is not None:
         timing = {"sleep": fake_time.sleep, "clock": fake_time.clock}
-    JobEngine(job, get_tool("tag-manager"), client, **timing).run()
+    claim = claim_job(job.pk)
+    JobEngine(job, get_tool("tag-manager"), client, claim=claim, **timing).run()
     job.refresh_from_db()
     return job
 
