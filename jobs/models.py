@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Job(models.Model):
@@ -79,6 +80,16 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def seconds_silent(self) -> float | None:
+        """For a running job whose heartbeat is overdue: how long since it
+        was last heard from. None while the job looks alive."""
+        if self.status != self.Status.RUNNING or self.heartbeat_at is None:
+            return None
+        silent = (timezone.now() - self.heartbeat_at).total_seconds()
+        overdue = 2 * settings.JOB_HEARTBEAT_SECONDS
+        return silent if silent > overdue else None
 
     @property
     def percent(self) -> int:

@@ -8,7 +8,7 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -110,6 +110,36 @@ def job_enqueue(*, job: Job) -> None:
         _end(job, Job.Status.FAILED, previous=Job.Status.QUEUED, error_message=message)
         return
     logger.info("Job %s queued as %s", job.pk, rq_job_id)
+
+
+def job_resume(*, job: Job) -> bool:
+    """Queue a failed job again, to go on from where it stopped: its failed
+    tickets are reopened and the rest keep their outcomes. Returns False if
+    the job had not failed.
+
+    This is for a job stopped by a fault (credentials refused, Zendesk
+    unreachable) once the fault is fixed. Its progress restarts from the
+    tickets still to do, so the counts may go down at that moment."""
+    with transaction.atomic():
+        moved = Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
+            status=Job.Status.QUEUED,
+            error_message="",
+            finished_at=None,
+            resumed_count=F("resumed_count") + 1,
+        )
+        if not moved:
+            return False
+        job.results.filter(outcome=TicketResult.Outcome.FAILED).update(
+            outcome=TicketResult.Outcome.PENDING, error=""
+        )
+        fields = _counts_from_rows(job)
+        if job.dry_run:
+            fields["phase"] = Job.Phase.COLLECTING  # a dry run is only its list
+        Job.objects.filter(pk=job.pk).update(**fields)
+
+    logger.info("Job %s resumed by request", job.pk)
+    job_enqueue(job=job)
+    return True
 
 
 def job_run(

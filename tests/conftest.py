@@ -96,22 +96,28 @@ def sandbox_url(live_server, settings) -> str:
 
 
 @pytest.fixture
-def run_worker(rq_queue, sandbox_url):
+def worker_env(rq_queue, sandbox_url) -> dict[str, str]:
+    """The environment for a worker process sharing this test's databases,
+    Redis and sandbox."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
+        "DATABASE_URL": _sqlite_url("default"),
+        "SANDBOX_DATABASE_URL": _sqlite_url("sandbox"),
+        "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
+        "ZENDESK_URL": sandbox_url,
+    }
+
+
+@pytest.fixture
+def run_worker(worker_env):
     """Run a real `rqworker --burst` process until the queue is empty."""
 
     def run() -> subprocess.CompletedProcess:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
-            "DATABASE_URL": _sqlite_url("default"),
-            "SANDBOX_DATABASE_URL": _sqlite_url("sandbox"),
-            "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
-            "ZENDESK_URL": sandbox_url,
-        }
         return subprocess.run(
             [sys.executable, "manage.py", "rqworker", "default", "--burst"],
             cwd=ROOT,
-            env=env,
+            env=worker_env,
             capture_output=True,
             text=True,
             timeout=240,

@@ -4,67 +4,23 @@ every ticket still ends with exactly one outcome."""
 import pytest
 from django.conf import settings
 
-from jobs.claims import claim_job
-from jobs.engine import JobEngine
 from jobs.models import Job, TicketResult
-from jobs.services import job_create, job_run
+from jobs.services import job_run
 from sandbox.faults import inject_fault
 from sandbox.models import RequestLog
+from tests.job_helpers import FakeTime, new_job, outcomes, run_engine
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.registry import get_tool
-from zendesk import ServerError, ZendeskClient
+from zendesk import ServerError
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
 Outcome = TicketResult.Outcome
 
 
-class FakeTime:
-    """A clock that moves only when the engine sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user("agent", password="unused-pw-1")
-
-
-def new_job(user, view, *, limit: int = 10_000) -> Job:
-    params = {
-        "source": {"type": "view", "id": view.pk, "title": view.title},
-        "operation": "add",
-        "tags": ["vip"],
-        "limit": limit,
-        "dry_run": False,
-    }
-    return job_create(tool=get_tool("tag-manager"), user=user, params=params)
-
-
-def run_engine(job: Job, *, fake_time: FakeTime | None = None) -> Job:
-    """Run the engine in this process; with `fake_time=None`, on real time."""
-    client = ZendeskClient.from_settings()
-    timing = {}
-    if fake_time is not None:
-        timing = {"sleep": fake_time.sleep, "clock": fake_time.clock}
-    claim = claim_job(job.pk)
-    JobEngine(job, get_tool("tag-manager"), client, claim=claim, **timing).run()
-    job.refresh_from_db()
-    return job
-
-
-def outcomes(job: Job) -> dict[str, int]:
-    counted: dict[str, int] = {}
-    for outcome in job.results.values_list("outcome", flat=True):
-        counted[outcome] = counted.get(outcome, 0) + 1
-    return counted
 
 
 def test_a_chunk_zendesk_keeps_refusing_fails_and_the_job_goes_on(user, sandbox_url):

@@ -216,3 +216,39 @@ def test_not_found_pages_speak_plainly(client, agent):
     assert "There is nothing at this address." in unknown_url.content.decode()
     assert "Resolver404" not in unknown_url.content.decode()
     assert "There is no tool with that name." in unknown_tool.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_resumed_job_waiting_again_shows_how_far_it_got(client, agent):
+    job = make_job(
+        agent,
+        status=Job.Status.QUEUED,
+        phase=Job.Phase.UPDATING,
+        total=5_000,
+        processed=1_500,
+        resumed_count=1,
+    )
+    client.force_login(agent)
+
+    text = fragment(client, job).content.decode()
+    assert "1,500 / 5,000" in text
+    assert "go on where it stopped" in text
+    assert "Resumed 1 time after its run stopped" in text
+
+
+@pytest.mark.django_db
+def test_a_running_job_gone_quiet_says_so(client, agent, settings):
+    quiet = timezone.timedelta(seconds=5 * settings.JOB_HEARTBEAT_SECONDS)
+    job = make_job(
+        agent,
+        status=Job.Status.RUNNING,
+        phase=Job.Phase.UPDATING,
+        total=100,
+        processed=10,
+        heartbeat_at=timezone.now() - quiet,
+    )
+    client.force_login(agent)
+
+    html = fragment(client, job).content.decode()
+
+    assert "No word from the worker running this job" in html

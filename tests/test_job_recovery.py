@@ -1,0 +1,263 @@
+"""Runs that stop part-way: claims, recovery and resuming, driven in this
+process against the sandbox over real HTTP."""
+
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobs.chunk_results import ChunkOutcome
+from jobs.claims import ClaimLost, claim_job
+from jobs.engine import JobEngine
+from jobs.models import Job, TicketResult
+from jobs.recovery import recover_jobs
+from jobs.services import job_enqueue, job_resume, job_run
+from sandbox.faults import inject_fault
+from sandbox.models import JobStatus, RequestLog, Ticket
+from tests.job_helpers import new_job, outcomes
+from tests.sandbox_data import make_tickets, make_view, tags_of
+from tools.registry import get_tool
+from zendesk import ZendeskClient
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
+
+Outcome = TicketResult.Outcome
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("agent", password="unused-pw-1")
+
+
+@pytest.fixture
+def slow_zendesk_jobs(settings):
+    # Long enough that the engine polls each Zendesk job at least once.
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0.05
+
+
+def update_calls() -> int:
+    return RequestLog.objects.filter(path__contains="update_many").count()
+
+
+def crash_on_wait(monkeypatch, *, at_call: int) -> None:
+    """Make the run die while waiting for its `at_call`-th Zendesk job, after
+    the update was sent and before its result was recorded."""
+    original = JobEngine._wait_for
+    calls = {"n": 0}
+
+    def wait_then_die(engine, job_status):
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            raise SystemExit("worker shutting down")
+        return original(engine, job_status)
+
+    monkeypatch.setattr(JobEngine, "_wait_for", wait_then_die)
+
+
+def test_of_two_claims_on_one_job_only_the_first_wins(user):
+    job = new_job(user, make_view("Everything"))
+
+    first = claim_job(job.pk)
+    second = claim_job(job.pk)
+
+    assert first is not None
+    assert second is None
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+    assert job.claim_token == first.token
+
+
+def test_a_live_job_is_left_alone(user, rq_queue):
+    job = new_job(user, make_view("Everything"))
+    claim_job(job.pk)  # this process: alive, heartbeat fresh
+
+    assert recover_jobs() == []
+
+    Job.objects.filter(pk=job.pk).update(claim_host="another-machine", claim_pid=1)
+    assert recover_jobs() == []
+
+
+def test_a_job_whose_heartbeat_went_quiet_is_queued_again(user, rq_queue, settings):
+    job = new_job(user, make_view("Everything"))
+    claim_job(job.pk)
+    quiet_since = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    Job.objects.filter(pk=job.pk).update(
+        claim_host="another-machine", heartbeat_at=quiet_since - timedelta(seconds=1)
+    )
+
+    assert recover_jobs() == [job.pk]
+
+    job.refresh_from_db()
+    assert (job.status, job.claim_token, job.resumed_count) == ("queued", "", 1)
+    assert rq_queue.job_ids == [job.rq_job_id]
+
+
+def test_a_job_whose_process_is_gone_is_queued_at_once(user, rq_queue):
+    job = new_job(user, make_view("Everything"))
+    claim_job(job.pk)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    Job.objects.filter(pk=job.pk).update(claim_pid=gone.pid)
+
+    assert recover_jobs() == [job.pk]
+    assert rq_queue.count == 1
+
+
+def test_a_queued_job_that_redis_lost_is_queued_again(user, rq_queue):
+    job = new_job(user, make_view("Everything"))
+    job_enqueue(job=job)
+    rq_queue.connection.flushdb()
+
+    assert recover_jobs() == []  # just queued: given a moment first
+    later = timezone.now() + timedelta(minutes=1)
+    assert recover_jobs(now=later) == [job.pk]
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+    assert rq_queue.job_ids == [job.rq_job_id]
+    assert recover_jobs(now=later) == []  # now waiting in Redis again
+
+
+def test_a_run_that_lost_its_claim_changes_nothing(user, rq_queue, sandbox_url):
+    make_tickets(30)
+    job = new_job(user, make_view("Everything"))
+    stalled = claim_job(job.pk)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=None)
+    recover_jobs()  # the stalled run is taken for dead
+
+    engine = JobEngine(
+        job, get_tool("tag-manager"), ZendeskClient.from_settings(), claim=stalled
+    )
+    with pytest.raises(ClaimLost):
+        engine.run()
+
+    assert job.results.count() == 0
+    assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
+
+
+def test_a_run_stopped_after_sending_resumes_by_reading_zendesk_job(
+    user, rq_queue, sandbox_url, slow_zendesk_jobs, monkeypatch
+):
+    ticket_ids = make_tickets(500)
+    job = new_job(user, make_view("Everything"))
+    crash_on_wait(monkeypatch, at_call=3)
+
+    with pytest.raises(SystemExit):
+        job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.resumed_count) == ("queued", 200, 1)
+    in_flight = job.results.filter(outcome=Outcome.PENDING).exclude(zendesk_job_id="")
+    assert in_flight.count() == 100
+
+    monkeypatch.undo()
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert (job.total, job.processed, job.succeeded) == (500, 500, 500)
+    assert outcomes(job) == {Outcome.UPDATED: 500}
+    assert update_calls() == 5  # the chunk in flight was not sent twice
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+
+
+def test_a_chunk_whose_zendesk_job_vanished_is_sent_again_on_resume(
+    user, rq_queue, sandbox_url, slow_zendesk_jobs, monkeypatch
+):
+    ticket_ids = make_tickets(300)
+    job = new_job(user, make_view("Everything"))
+    crash_on_wait(monkeypatch, at_call=2)
+    with pytest.raises(SystemExit):
+        job_run(job_id=job.pk)
+    JobStatus.objects.all().delete()  # Zendesk forgot its job statuses
+
+    monkeypatch.undo()
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.succeeded) == ("succeeded", 300, 300)
+    assert update_calls() == 4  # three chunks, the vanished one twice
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+
+
+def test_a_tag_an_agent_adds_while_the_job_runs_survives(
+    user, sandbox_url, monkeypatch
+):
+    ticket_ids = make_tickets(500)
+    job = new_job(user, make_view("Everything"))
+    tool = get_tool("tag-manager")
+    original_send = type(tool).send_update
+    sent = {"n": 0}
+
+    def agent_edits_before_third_chunk(self, client, chunk, params):
+        sent["n"] += 1
+        if sent["n"] == 3:
+            # An agent tags every ticket in Zendesk while the job is half-way.
+            for ticket in Ticket.objects.all():
+                ticket.tags = ticket.tags + "escalated "
+                ticket.save(update_fields=["tags"])
+        return original_send(self, client, chunk, params)
+
+    monkeypatch.setattr(type(tool), "send_update", agent_edits_before_third_chunk)
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.succeeded) == ("succeeded", 500)
+    for tags in tags_of(ticket_ids).values():
+        assert {"base", "vip", "escalated"} <= set(tags)
+    later_snapshot = job.results.get(ticket_id=ticket_ids[-1]).tags_before
+    assert "escalated" not in later_snapshot  # the list was taken before
+
+
+def test_refused_credentials_stop_the_job_and_it_resumes_once_fixed(
+    user, rq_queue, sandbox_url, monkeypatch
+):
+    ticket_ids = make_tickets(500)
+    job = new_job(user, make_view("Everything"))
+    tool = get_tool("tag-manager")
+    original_send = type(tool).send_update
+    sent = {"n": 0}
+
+    def credentials_revoked_at_third_chunk(self, client, chunk, params):
+        sent["n"] += 1
+        if sent["n"] == 3:
+            inject_fault("update_many", 401)
+        return original_send(self, client, chunk, params)
+
+    monkeypatch.setattr(type(tool), "send_update", credentials_revoked_at_third_chunk)
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "Zendesk refused the configured credentials" in job.error_message
+    assert (job.processed, job.succeeded, job.failed) == (500, 200, 300)
+
+    assert job_resume(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.failed) == ("queued", 200, 0)
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert (job.total, job.processed, job.succeeded, job.failed) == (500, 500, 500, 0)
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+    assert not job_resume(job=job)  # only a failed job resumes
+
+
+def test_a_chunk_recorded_twice_is_counted_once(user, sandbox_url):
+    make_tickets(100)
+    job = new_job(user, make_view("Everything"))
+    claim = claim_job(job.pk)
+    engine = JobEngine(
+        job, get_tool("tag-manager"), ZendeskClient.from_settings(), claim=claim
+    )
+    engine.collect()
+    ids = list(job.results.values_list("ticket_id", flat=True))
+
+    engine._record(ids, ChunkOutcome(updated=ids))
+    engine._record(ids, ChunkOutcome(failures=dict.fromkeys(ids, "a late answer")))
+
+    job.refresh_from_db()
+    assert (job.processed, job.succeeded, job.failed) == (100, 100, 0)
+    assert outcomes(job) == {Outcome.UPDATED: 100}

@@ -1,0 +1,262 @@
+"""Real worker processes killed, raced and robbed of their Redis mid-job.
+Whatever happens, the job completes and every ticket ends with exactly one
+outcome."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from jobs.models import Job, TicketResult
+from jobs.services import job_enqueue, new_rq_job_id, put_on_queue
+from sandbox.models import RequestLog
+from tests.job_helpers import new_job, outcomes
+from tests.sandbox_data import make_tickets, make_view, tags_of
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
+
+ROOT = Path(__file__).resolve().parent.parent
+Outcome = TicketResult.Outcome
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("agent", password="unused-pw-1")
+
+
+@pytest.fixture
+def crash_env(worker_env, settings, tmp_path) -> dict[str, str]:
+    """Workers that beat every second and are given up on after three, with
+    Zendesk jobs slow enough that a kill lands mid-job."""
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0.05
+    return {
+        **worker_env,
+        "JOB_HEARTBEAT_SECONDS": "1",
+        "JOB_STALE_AFTER_SECONDS": "3",
+        "JOB_RECOVERY_INTERVAL_SECONDS": "1",
+    }
+
+
+class Process:
+    """A long-running `manage.py` process of the test's own, its output in a
+    file that the test prints when it fails."""
+
+    def __init__(self, env: dict[str, str], log: Path, *command: str) -> None:
+        self.log = log
+        with log.open("a") as output:
+            self.popen = subprocess.Popen(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def processes(crash_env, tmp_path):
+    """Start workers and a recovery watcher; all are stopped at the end."""
+    started: list[Process] = []
+    log = tmp_path / "processes.log"
+
+    def start(*command: str) -> Process:
+        process = Process(crash_env, log, *command)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+    print(log.read_text()[-20_000:])
+
+
+def worker(start) -> Process:
+    return start("rqworker", "default")
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {timeout:g} s")
+        time.sleep(0.05)
+
+
+def kill_horse(job: Job) -> int:
+    """SIGKILL the work-horse process running the job; return its pid."""
+    job.refresh_from_db()
+    pid = job.claim_pid
+    assert pid and pid != os.getpid(), "the job must be running in a worker"
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def update_calls() -> int:
+    return RequestLog.objects.filter(path__contains="update_many").count()
+
+
+def duplicate_outcomes(job: Job) -> int:
+    repeated = job.results.values("ticket_id").annotate(n=Count("id")).filter(n__gt=1)
+    return repeated.count()
+
+
+class ProgressWatch:
+    """Samples a job's counters and remembers every value seen."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.samples: list[tuple[str, int, int]] = []
+
+    def sample(self) -> Job:
+        self.job.refresh_from_db()
+        job = self.job
+        self.samples.append((job.phase, job.total, job.processed))
+        return job
+
+    def reached(self, processed: int) -> bool:
+        job = self.sample()
+        return job.status == Job.Status.RUNNING and job.processed >= processed
+
+    def finished(self) -> bool:
+        return self.sample().is_finished
+
+    def assert_never_went_back_or_past_the_total(self) -> None:
+        processed_seen = [processed for _, _, processed in self.samples]
+        assert processed_seen == sorted(processed_seen)
+        assert all(processed <= total for _, total, processed in self.samples)
+
+
+def test_a_job_survives_its_worker_being_killed_three_times(user, processes):
+    ticket_ids = make_tickets(5_000)
+    job = new_job(user, make_view("Everything"))
+    job_enqueue(job=job)
+    watch = ProgressWatch(job)
+    processes("recover_jobs", "--watch")
+
+    current = worker(processes)
+    kills = 0
+    for threshold in (1, 1_500, 3_000):
+        wait_until(partial(watch.reached, threshold), f"{threshold} processed")
+        kill_horse(job)
+        current.kill()
+        kills += 1
+        current = worker(processes)
+    wait_until(watch.finished, "the job to finish", timeout=180)
+
+    job.refresh_from_db()
+    duplicates = duplicate_outcomes(job)
+    print(
+        f"kills={kills} tickets={len(ticket_ids)} outcomes={job.results.count()} "
+        f"duplicate_outcomes={duplicates} update_many_calls={update_calls()} "
+        f"resumed={job.resumed_count}"
+    )
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.resumed_count == kills
+    assert outcomes(job) == {Outcome.UPDATED: 5_000}
+    assert duplicates == 0
+    assert (job.total, job.processed, job.succeeded) == (5_000, 5_000, 5_000)
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+    watch.assert_never_went_back_or_past_the_total()
+
+
+def test_the_worker_resumes_a_job_whose_work_horse_was_killed(user, processes):
+    ticket_ids = make_tickets(1_000)
+    job = new_job(user, make_view("Everything"))
+    job_enqueue(job=job)
+    watch = ProgressWatch(job)
+
+    worker(processes)  # and no recovery watcher: the worker itself notices
+    wait_until(lambda: watch.reached(300), "300 processed")
+    killed_pid = kill_horse(job)
+    wait_until(watch.finished, "the job to finish")
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.resumed_count == 1
+    assert job.claim_pid != killed_pid
+    assert (job.processed, job.succeeded) == (1_000, 1_000)
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+    watch.assert_never_went_back_or_past_the_total()
+
+
+def test_jobs_outlive_a_redis_flush(user, processes, rq_queue):
+    running_ids = make_tickets(2_000)
+    view = make_view("Everything")
+    running = new_job(user, view)
+    waiting = new_job(user, view, tags=["second"])
+    job_enqueue(job=running)
+    job_enqueue(job=waiting)
+    watch = ProgressWatch(running)
+    processes("recover_jobs", "--watch")
+
+    worker(processes)
+    wait_until(lambda: watch.reached(500), "500 processed")
+    rq_queue.connection.flushdb()
+    # Waiting longer than a just-queued job is given before recovery acts.
+    Job.objects.filter(pk=waiting.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=5)
+    )
+    wait_until(watch.finished, "the running job to finish")
+    wait_until(
+        lambda: Job.objects.get(pk=waiting.pk).is_finished,
+        "the job that was waiting to finish",
+    )
+
+    for job in (running, waiting):
+        job.refresh_from_db()
+        assert job.status == Job.Status.SUCCEEDED
+        assert (job.processed, job.succeeded) == (2_000, 2_000)
+    assert all({"vip", "second"} <= set(tags) for tags in tags_of(running_ids).values())
+
+
+def test_two_workers_racing_for_one_job_run_it_once(user, worker_env, rq_queue):
+    make_tickets(1_000)
+    job = new_job(user, make_view("Everything"))
+    job_enqueue(job=job)
+    put_on_queue(job.pk, new_rq_job_id(job.pk))  # the same job, queued twice
+
+    command = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
+    racers = [
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=worker_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    logs = [racer.communicate(timeout=120)[0] for racer in racers]
+
+    assert [racer.returncode for racer in racers] == [0, 0]
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.succeeded) == ("succeeded", 1_000, 1_000)
+    page_reads = RequestLog.objects.filter(path__contains="/tickets").exclude(
+        path__contains="update_many"
+    )
+    assert page_reads.filter(path__contains="/views/").count() == 10
+    assert update_calls() == 10
+    turned_away = sum("is not queued any more" in log for log in logs)
+    assert turned_away == 1, logs
