@@ -1,11 +1,14 @@
-"""The rate budget's buckets, on a fake clock and on the session's real Redis."""
+"""The rate budget's buckets, on a fake clock and on the session's real Redis,
+and how the Zendesk client spends it."""
 
 import logging
 import uuid
 
 import pytest
 import redis
+import responses
 
+from zendesk import ServerError, ZendeskClient
 from zendesk.budget import (
     REDIS_RETRY_SECONDS,
     SLOW_SECONDS,
@@ -20,6 +23,7 @@ from zendesk.budget import (
 # One request a second, two at once: waits come out in whole seconds.
 RATE = BudgetRate(per_second=1.0, burst=2.0)
 UNREACHABLE_REDIS = "redis://127.0.0.1:9/0"
+API = "https://example.zendesk.com/api/v2"
 
 
 class FakeClock:
@@ -230,3 +234,60 @@ def test_one_budget_per_process_and_account():
 
     assert rate_budget(UNREACHABLE_REDIS, url, rate) is first
     assert rate_budget(UNREACHABLE_REDIS, url + "/other", rate) is not first
+
+
+# The client spends the budget
+
+
+class RecordingBudget:
+    """A budget that grants every turn after `wait` seconds and keeps notes."""
+
+    def __init__(self, wait: float | None = 0.5) -> None:
+        self.wait = wait
+        self.reserved = 0
+        self.reported: list[tuple[int, int]] = []
+
+    def reserve(self, longest_wait: float) -> float | None:
+        self.reserved += 1
+        return self.wait
+
+    def note_remaining(self, remaining: int, limit: int) -> None:
+        self.reported.append((remaining, limit))
+
+
+def client_with(budget, waits: list[float]) -> ZendeskClient:
+    return ZendeskClient(
+        "https://example.zendesk.com",
+        email="agent@example.com",
+        api_token="unused",
+        backoff_seconds=0.01,
+        rate_budget=budget,
+        sleep=waits.append,
+    )
+
+
+@responses.activate
+def test_every_request_and_every_retry_takes_a_turn_first():
+    responses.get(f"{API}/tickets/1.json", status=503)
+    responses.get(
+        f"{API}/tickets/1.json",
+        json={"ticket": {"id": 1}},
+        headers={"X-Rate-Limit": "700", "X-Rate-Limit-Remaining": "42"},
+    )
+    budget, waits = RecordingBudget(), []
+
+    client_with(budget, waits).get_ticket(1)
+
+    assert budget.reserved == 2
+    assert waits.count(0.5) == 2  # the budget's waits, besides the backoff
+    assert budget.reported == [(42, 700)]
+
+
+@responses.activate
+def test_a_budget_with_no_room_fails_the_call_without_sending_it():
+    budget, waits = RecordingBudget(wait=None), []
+
+    with pytest.raises(ServerError, match="rate budget has no room"):
+        client_with(budget, waits).get_ticket(1)
+
+    assert len(responses.calls) == 0
