@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKER_COMMAND = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
 
 
 def _free_port() -> int:
@@ -100,18 +101,10 @@ def run_worker(rq_queue, sandbox_url):
     """Run a real `rqworker --burst` process until the queue is empty."""
 
     def run() -> subprocess.CompletedProcess:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
-            "DATABASE_URL": _sqlite_url("default"),
-            "SANDBOX_DATABASE_URL": _sqlite_url("sandbox"),
-            "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
-            "ZENDESK_URL": sandbox_url,
-        }
         return subprocess.run(
-            [sys.executable, "manage.py", "rqworker", "default", "--burst"],
+            WORKER_COMMAND,
             cwd=ROOT,
-            env=env,
+            env=_worker_env(sandbox_url),
             capture_output=True,
             text=True,
             timeout=240,
@@ -119,6 +112,52 @@ def run_worker(rq_queue, sandbox_url):
         )
 
     return run
+
+
+@pytest.fixture
+def run_workers(rq_queue, sandbox_url, tmp_path):
+    """Run `count` real `rqworker --burst` processes at the same time, with
+    extra environment variables, until all have stopped; returns their logs."""
+
+    def run(count: int, timeout: float = 240, **extra_env: str) -> list[str]:
+        env = _worker_env(sandbox_url) | extra_env
+        logs = [tmp_path / f"worker-{n}.log" for n in range(count)]
+        workers = [_start_worker(env, log) for log in logs]
+        deadline = time.monotonic() + timeout
+        try:
+            codes = [
+                worker.wait(timeout=max(0, deadline - time.monotonic()))
+                for worker in workers
+            ]
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+        outputs = [log.read_text() for log in logs]
+        assert codes == [0] * count, "\n".join(outputs)
+        return outputs
+
+    return run
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    # A file, not a pipe: several chatty workers would fill a pipe nobody reads.
+    with log.open("w") as output:
+        return subprocess.Popen(
+            WORKER_COMMAND, cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+
+
+def _worker_env(sandbox_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
+        "DATABASE_URL": _sqlite_url("default"),
+        "SANDBOX_DATABASE_URL": _sqlite_url("sandbox"),
+        "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
+        "ZENDESK_URL": sandbox_url,
+    }
 
 
 def _sqlite_url(alias: str) -> str:
