@@ -1,17 +1,22 @@
 """Four real workers running four jobs at once keep, together, to the product's
-share of the account's rate limit, as counted in the sandbox's own request log.
+share of the account's rate limit, as counted in the sandbox's own request log;
+and the product gives way when others spend the account's allowance.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 import pytest
+import redis
+from django.utils import timezone
 
 from jobs.models import Job
 from jobs.services import job_start
 from sandbox.models import RequestLog
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.registry import get_tool
-from zendesk.budget import BudgetRate
+from zendesk import ZendeskClient
+from zendesk.budget import BudgetRate, bucket_key
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
@@ -116,3 +121,26 @@ def assert_within_budget(times: list[datetime]) -> None:
             f"minute (the bucket allows {allowed_in(seconds):.0f})"
         )
         assert peak <= allowed_in(seconds)
+
+
+def test_when_others_spend_the_allowance_the_shared_budget_slows_down(
+    sandbox_url, rq_queue, settings, caplog
+):
+    settings.SANDBOX_RATE_LIMIT_PER_MINUTE = 100
+    # Agents' requests, in this minute and the next, so that the sandbox
+    # counts them whichever minute the client's request falls in.
+    now = timezone.now()
+    agents = [
+        RequestLog(at=moment, method="PUT", path="/agent", status_code=200)
+        for moment in (now, now + timedelta(seconds=59))
+        for _ in range(90)
+    ]
+    RequestLog.objects.bulk_create(agents)
+
+    with caplog.at_level(logging.INFO, logger="zendesk.budget"):
+        ZendeskClient.from_settings().list_active_views()
+
+    assert "requests left this minute" in caplog.text
+    shared = redis.Redis.from_url(settings.RQ_QUEUES["default"]["URL"])
+    slow_until = float(shared.hget(bucket_key(sandbox_url), "slow_until"))
+    assert slow_until > shared.time()[0]
