@@ -199,6 +199,17 @@ ZENDESK_RATE_LIMIT_WAIT_SECONDS = env.float(
 # How long a chunk may wait for its Zendesk job, or for room to queue one.
 ZENDESK_JOB_WAIT_SECONDS = env.float("ZENDESK_JOB_WAIT_SECONDS", default=600.0)
 
+# The rate budget. Zendesk limits requests per account, and agents working in
+# Zendesk spend the same allowance: every worker and web process together
+# keep to ZENDESK_RATE_BUDGET_PERCENT of the account's limit, through a token
+# bucket in the queue's Redis (zendesk/budget.py).
+ZENDESK_RATE_LIMIT_PER_MINUTE = env.int("ZENDESK_RATE_LIMIT_PER_MINUTE", default=700)
+ZENDESK_RATE_BUDGET_PERCENT = env.int("ZENDESK_RATE_BUDGET_PERCENT", default=80)
+if ZENDESK_RATE_LIMIT_PER_MINUTE <= 0:
+    raise ImproperlyConfigured("ZENDESK_RATE_LIMIT_PER_MINUTE must be above 0.")
+if not 1 <= ZENDESK_RATE_BUDGET_PERCENT <= 100:
+    raise ImproperlyConfigured("ZENDESK_RATE_BUDGET_PERCENT must be between 1 and 100.")
+
 # The sandbox's behaviour, tuned like a real Enterprise account by default.
 SANDBOX_RATE_LIMIT_PER_MINUTE = env.int("SANDBOX_RATE_LIMIT_PER_MINUTE", default=700)
 SANDBOX_JOB_LATENCY_SECONDS = env.float("SANDBOX_JOB_LATENCY_SECONDS", default=0.5)

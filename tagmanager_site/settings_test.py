@@ -10,6 +10,11 @@ os.environ.setdefault("ZENDESK_API_TOKEN", "sandbox-test-token")
 os.environ.setdefault("SANDBOX_JOB_LATENCY_SECONDS", "0")
 # Nothing listens here; tests that need Zendesk point at their live sandbox.
 os.environ.setdefault("ZENDESK_URL", "http://127.0.0.1:9/sandbox")
+# Nor here: tests that need Redis start their own (the `redis_url` fixture).
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:9/0")
+# A budget too large to bind, so that it never slows the suite; the budget's
+# own tests set a small one.
+os.environ.setdefault("ZENDESK_RATE_LIMIT_PER_MINUTE", "1000000")
 
 from tagmanager_site.settings import *  # noqa: E402,F403
 

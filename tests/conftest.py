@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKER_COMMAND = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
 
 
 def _free_port() -> int:
@@ -115,7 +116,7 @@ def run_worker(worker_env):
 
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "manage.py", "rqworker", "default", "--burst"],
+            WORKER_COMMAND,
             cwd=ROOT,
             env=worker_env,
             capture_output=True,
@@ -125,6 +126,41 @@ def run_worker(worker_env):
         )
 
     return run
+
+
+@pytest.fixture
+def run_workers(worker_env, tmp_path):
+    """Run `count` real `rqworker --burst` processes at the same time, with
+    extra environment variables, until all have stopped; returns their logs."""
+
+    def run(count: int, timeout: float = 240, **extra_env: str) -> list[str]:
+        env = worker_env | extra_env
+        logs = [tmp_path / f"worker-{n}.log" for n in range(count)]
+        workers = [_start_worker(env, log) for log in logs]
+        deadline = time.monotonic() + timeout
+        try:
+            codes = [
+                worker.wait(timeout=max(0, deadline - time.monotonic()))
+                for worker in workers
+            ]
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+        outputs = [log.read_text() for log in logs]
+        assert codes == [0] * count, "\n".join(outputs)
+        return outputs
+
+    return run
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    # A file, not a pipe: several chatty workers would fill a pipe nobody reads.
+    with log.open("w") as output:
+        return subprocess.Popen(
+            WORKER_COMMAND, cwd=ROOT, env=env, stdout=output, stderr=output
+        )
 
 
 def _sqlite_url(alias: str) -> str:

@@ -45,3 +45,25 @@ def test_the_sandbox_is_only_mounted_when_enabled():
 
     assert off.stdout.strip() == "absent", off.stderr
     assert on.stdout.strip() == "mounted", on.stderr
+
+
+@pytest.mark.parametrize(
+    ("limit", "percent", "complaint"),
+    [
+        ("0", "80", "ZENDESK_RATE_LIMIT_PER_MINUTE must be above 0"),
+        ("700", "0", "ZENDESK_RATE_BUDGET_PERCENT must be between 1 and 100"),
+        ("700", "101", "ZENDESK_RATE_BUDGET_PERCENT must be between 1 and 100"),
+    ],
+)
+def test_a_rate_budget_outside_its_bounds_stops_the_start(limit, percent, complaint):
+    secret = "a-long-enough-secret-key-for-this-check-0123456789"
+
+    result = django_process(
+        "",
+        SECRET_KEY=secret,
+        ZENDESK_RATE_LIMIT_PER_MINUTE=limit,
+        ZENDESK_RATE_BUDGET_PERCENT=percent,
+    )
+
+    assert result.returncode != 0
+    assert complaint in result.stderr

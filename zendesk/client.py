@@ -15,6 +15,7 @@ from requests.structures import CaseInsensitiveDict
 
 from zendesk.arguments import MAX_IDS_PER_CALL, joined_ids, tag_changes
 from zendesk.backoff import backoff_delay, retry_after_seconds
+from zendesk.budget import BudgetRate, RateBudget, rate_budget
 from zendesk.errors import (
     ConfigurationError,
     ServerError,
@@ -86,6 +87,10 @@ class ZendeskClient:
     `Retry-After`), `max_retries` times. Past either bound the call raises
     `ServerError`.
 
+    With a `rate_budget`, every request, retries included, first takes its
+    turn from that budget (shared by all processes using the account) and
+    reports the account's remaining allowance back to it.
+
     The rate-limit attributes hold the values from the most recent response
     that carried each header, or None before any did.
     """
@@ -102,6 +107,7 @@ class ZendeskClient:
         max_retries: int = 5,
         backoff_seconds: float = 1.0,
         rate_limit_wait_seconds: float = 600.0,
+        rate_budget: RateBudget | None = None,
         sleep: Sleep = time.sleep,
     ) -> None:
         if not base_url:
@@ -124,6 +130,7 @@ class ZendeskClient:
         self._auth_kind, auth = auth_for(email, api_token, oauth_token)
         self._session = build_session(auth)
         self._timeout = (connect_timeout, read_timeout)
+        self._rate_budget = rate_budget
         self._sleep = sleep
 
     @classmethod
@@ -141,6 +148,7 @@ class ZendeskClient:
             "max_retries": settings.ZENDESK_MAX_RETRIES,
             "backoff_seconds": settings.ZENDESK_BACKOFF_SECONDS,
             "rate_limit_wait_seconds": settings.ZENDESK_RATE_LIMIT_WAIT_SECONDS,
+            "rate_budget": _rate_budget_from(settings),
         }
         return cls(settings.ZENDESK_URL, **(options | overrides))
 
@@ -325,6 +333,7 @@ class ZendeskClient:
         params: dict[str, Any] | None,
         json: dict[str, Any] | None,
     ) -> dict[str, Any]:
+        self._wait_for_budget(method, endpoint)
         try:
             response = self._session.request(
                 method,
@@ -344,11 +353,43 @@ class ZendeskClient:
             ) from error
 
         self._remember_rate_limits(response.headers)
+        self._report_rate_limits(response.headers)
         if response.status_code < 400:
             return _success_body(response, endpoint)
 
         _raise_if_transient(response)
         raise error_for_response(response, endpoint)
+
+    def _wait_for_budget(self, method: str, endpoint: str) -> None:
+        if self._rate_budget is None:
+            return
+
+        # Bounded like the waits for 429s: the budget refuses a turn further
+        # away than that, rather than parking the call.
+        wait = self._rate_budget.reserve(self.rate_limit_wait_seconds)
+        if wait is None:
+            raise ServerError(
+                "The shared rate budget has no room within "
+                f"{self.rate_limit_wait_seconds:.0f} s",
+                endpoint=endpoint,
+            )
+        if wait > 0:
+            level = logging.INFO if wait >= 1 else logging.DEBUG
+            logger.log(
+                level,
+                "Zendesk %s %s waits %.2f s for the rate budget",
+                method,
+                endpoint,
+                wait,
+            )
+            self._sleep(wait)
+
+    def _report_rate_limits(self, headers: CaseInsensitiveDict[str]) -> None:
+        remaining = header_int(headers, "X-Rate-Limit-Remaining")
+        total = header_int(headers, "X-Rate-Limit")
+        if self._rate_budget is None or remaining is None or total is None:
+            return
+        self._rate_budget.note_remaining(remaining, total)
 
     def _log_retry(
         self, method: str, endpoint: str, failure: "_Transient", wait: float
@@ -374,6 +415,17 @@ class ZendeskClient:
             self.rate_limit_total = total
         if inflight is not None:
             self.inflight_jobs_remaining = inflight
+
+
+def _rate_budget_from(settings: Any) -> RateBudget:
+    """The budget shared through the Redis that carries the job queue."""
+    queue = settings.RQ_QUEUES["default"]
+    rate = BudgetRate.share_of(
+        settings.ZENDESK_RATE_LIMIT_PER_MINUTE, settings.ZENDESK_RATE_BUDGET_PERCENT
+    )
+    return rate_budget(
+        queue.get("URL") or settings.REDIS_URL, settings.ZENDESK_URL, rate
+    )
 
 
 def _endpoint(path: str) -> str:
