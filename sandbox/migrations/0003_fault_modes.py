@@ -5,38 +5,153 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sandbox', '0002_fault_after_handling'),
+        ("sandbox", "0002_fault_after_handling"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='jobstatus',
-            name='fate',
-            field=models.CharField(choices=[('completed', 'Completed'), ('failed', 'Failed'), ('stuck', 'Stuck'), ('vanished', 'Vanished')], default='completed', max_length=9),
+            model_name="jobstatus",
+            name="fate",
+            field=models.CharField(
+                choices=[
+                    ("completed", "Completed"),
+                    ("failed", "Failed"),
+                    ("stuck", "Stuck"),
+                    ("vanished", "Vanished"),
+                ],
+                default="completed",
+                max_length=9,
+            ),
         ),
         migrations.CreateModel(
-            name='FaultModes',
+            name="FaultModes",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('throttle_rate', models.FloatField(default=0.0, help_text='Share of API calls answered 429, in HTML. From 0 (never) to 1 (always).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('retry_after_seconds', models.PositiveIntegerField(default=10, help_text='Retry-After sent with those 429s.')),
-                ('server_error_rate', models.FloatField(default=0.0, help_text='Share of API calls answered 500, 502 or 503. From 0 (never) to 1 (always).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('delay_seconds', models.FloatField(default=0.0, help_text='Added to every answer, after the work is done.', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(120.0)])),
-                ('delay_paths', models.CharField(blank=True, help_text='Comma-separated parts of paths to slow down; empty: all.', max_length=500)),
-                ('job_fail_rate', models.FloatField(default=0.0, help_text='Share of update_many jobs that end failed. From 0 (never) to 1 (always).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('job_stuck_rate', models.FloatField(default=0.0, help_text='Share of update_many jobs that stay queued. From 0 (never) to 1 (always).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('job_vanish_rate', models.FloatField(default=0.0, help_text='Share of update_many jobs whose status is forgotten at once. From 0 (never) to 1 (always).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('too_many_jobs', models.BooleanField(default=False, help_text='Refuse every new update_many as if the job queue were full.')),
-                ('ticket_fail_rate', models.FloatField(default=0.0, help_text='Share of tickets that fail inside an update_many job, unchanged. From 0 (never) to 1 (always).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('seed', models.IntegerField(default=0)),
-                ('active_until', models.DateTimeField(blank=True, help_text='The modes switch themselves off at this time; empty: never.', null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "throttle_rate",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Share of API calls answered 429, in HTML. From 0 (never) to 1 (always).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                (
+                    "retry_after_seconds",
+                    models.PositiveIntegerField(
+                        default=10, help_text="Retry-After sent with those 429s."
+                    ),
+                ),
+                (
+                    "server_error_rate",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Share of API calls answered 500, 502 or 503. From 0 (never) to 1 (always).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                (
+                    "delay_seconds",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Added to every answer, after the work is done.",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(120.0),
+                        ],
+                    ),
+                ),
+                (
+                    "delay_paths",
+                    models.CharField(
+                        blank=True,
+                        help_text="Comma-separated parts of paths to slow down; empty: all.",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "job_fail_rate",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Share of update_many jobs that end failed. From 0 (never) to 1 (always).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                (
+                    "job_stuck_rate",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Share of update_many jobs that stay queued. From 0 (never) to 1 (always).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                (
+                    "job_vanish_rate",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Share of update_many jobs whose status is forgotten at once. From 0 (never) to 1 (always).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                (
+                    "too_many_jobs",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Refuse every new update_many as if the job queue were full.",
+                    ),
+                ),
+                (
+                    "ticket_fail_rate",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="Share of tickets that fail inside an update_many job, unchanged. From 0 (never) to 1 (always).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                ("seed", models.IntegerField(default=0)),
+                (
+                    "active_until",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="The modes switch themselves off at this time; empty: never.",
+                        null=True,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fault modes',
-                'verbose_name_plural': 'fault modes',
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='one_fault_modes')],
+                "verbose_name": "fault modes",
+                "verbose_name_plural": "fault modes",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="one_fault_modes"
+                    )
+                ],
             },
         ),
     ]
