@@ -7,6 +7,7 @@ import time
 import pytest
 from django.utils import timezone
 
+from jobs.claims import claim_job
 from jobs.engine import JobEngine
 from jobs.models import Job, TicketResult
 from jobs.services import job_create, job_start
@@ -75,6 +76,7 @@ def engine_for(user, view, fake_time: FakeTime, **client_options) -> JobEngine:
         job,
         get_tool("tag-manager"),
         client,
+        claim=claim_job(job.pk),
         sleep=fake_time.sleep,
         clock=fake_time.clock,
     )
