@@ -412,7 +412,8 @@ def test_a_row_saved_in_the_admin_takes_effect_at_once(superuser_client, api):
     assert FaultModes.objects.get().too_many_jobs
     assert after.status_code == 429
     assert after.json()["error"] == "TooManyJobs"
-    assert second_add.status_code == 403
+    assert second_add.status_code == 302
+    assert second_add["Location"] == "/admin/sandbox/faultmodes/1/change/"
 
 
 def test_a_rate_above_one_is_refused_by_the_admin(superuser_client):
