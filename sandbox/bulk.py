@@ -7,6 +7,10 @@ creation, "working" with partial progress for the second half, then
 "completed" with the per-ticket results. So a job's changes land whether or
 not anyone polls. Real Zendesk applies them some time later instead; a client
 must not depend on either order.
+
+The fault modes (fault_modes.py) can refuse the job, fail some of its
+tickets, or give it another fate: "failed" and "stuck" jobs change nothing,
+a "vanished" one changes its tickets and is then forgotten.
 """
 
 import logging
@@ -19,6 +23,7 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
+from .fault_modes import Modes, current_modes
 from .models import JobStatus, Ticket
 from .responses import ApiError
 from .routers import SANDBOX_DB
@@ -28,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 TAG_FIELDS = ("tags", "additional_tags", "remove_tags")
 CLOSED_DETAILS = "Status: closed prevents ticket update"
+CONFLICT_DETAILS = "The ticket changed after the job was queued (safe update)"
+FAILED_JOB_MESSAGE = "Sandbox fault mode: the job failed before changing any ticket"
+
+Fate = JobStatus.Fate
 
 
 @dataclass(frozen=True)
@@ -99,29 +108,51 @@ def update_many(ticket_ids: list[int], changes: TagChanges) -> JobStatus:
     """Apply `changes` to the tickets now and record a job reporting the results."""
     now = timezone.now()
     latency = timedelta(seconds=settings.SANDBOX_JOB_LATENCY_SECONDS)
+    modes = current_modes(now)
 
     with transaction.atomic(using=SANDBOX_DB):
+        if modes.too_many_jobs:
+            logger.info("sandbox fault mode: update_many refused, queue full")
+            raise TooManyJobs(_phantom_jobs(modes, now), now)
         jobs = jobs_in_flight(now)
         if len(jobs) >= settings.SANDBOX_MAX_QUEUED_JOBS:
             logger.info("sandbox refused a job: %d already in flight", len(jobs))
             raise TooManyJobs(jobs, now)
 
-        results = _apply(ticket_ids, changes, now)
+        fate = modes.job_fate(JobStatus.objects.count() + 1)
+        changes_land = fate in (Fate.COMPLETED, Fate.VANISHED)
+        results = _apply(ticket_ids, changes, now, modes) if changes_land else []
         job = JobStatus.objects.create(
             total=len(ticket_ids),
             results=results,
             created_at=now,
             ready_at=now + latency,
+            fate=fate,
         )
 
     failed = sum(1 for result in results if not result["success"])
     logger.info(
-        "sandbox job %s created: %d tickets, %d failed", job.id, job.total, failed
+        "sandbox job %s created (%s): %d tickets, %d failed",
+        job.id,
+        fate,
+        job.total,
+        failed,
     )
     return job
 
 
-def _apply(ticket_ids: list[int], changes: TagChanges, now: datetime) -> list[dict]:
+def _phantom_jobs(modes: Modes, now: datetime) -> list[JobStatus]:
+    """A full queue of made-up jobs, which free up when the modes end."""
+    ready_at = modes.active_until or now + timedelta(seconds=modes.retry_after_seconds)
+    return [
+        JobStatus(id=f"sandboxfull{n:02d}", total=0, ready_at=ready_at)
+        for n in range(settings.SANDBOX_MAX_QUEUED_JOBS)
+    ]
+
+
+def _apply(
+    ticket_ids: list[int], changes: TagChanges, now: datetime, modes: Modes
+) -> list[dict]:
     tickets = Ticket.objects.in_bulk(ticket_ids)
     results, changed = [], []
 
@@ -132,6 +163,9 @@ def _apply(ticket_ids: list[int], changes: TagChanges, now: datetime) -> list[di
             continue
         if ticket.status == Ticket.Status.CLOSED:
             results.append(_failure(ticket_id, "RecordInvalid", CLOSED_DETAILS))
+            continue
+        if modes.ticket_fails(ticket_id):
+            results.append(_failure(ticket_id, "UpdateConflict", CONFLICT_DETAILS))
             continue
 
         current = ticket.tag_list
@@ -186,6 +220,10 @@ def _seconds_until_slot(jobs: list[JobStatus], now: datetime) -> int:
 
 def job_state(job: JobStatus, now: datetime) -> tuple[str, int]:
     """The (status, progress) a job reports at `now`; see the note at the top."""
+    if job.fate == Fate.STUCK:
+        return "queued", 0
+    if now >= job.ready_at and job.fate == Fate.FAILED:
+        return "failed", 0
     if now >= job.ready_at:
         return "completed", job.total
 

@@ -1,8 +1,9 @@
 """What every sandbox API request goes through before and after its endpoint.
 
-In order: an injected fault, authentication, the rate limit, the HTTP method,
-then the endpoint itself. Whatever the outcome, the response gets the rate
-limit headers and the request is written to the request log.
+In order: an injected fault, authentication, the rate limit, a 429 or 5xx
+from the fault modes, the HTTP method, then the endpoint itself. Whatever the
+outcome, the response gets the rate limit headers, waits out any delay the
+fault modes add, and the request is written to the request log.
 """
 
 import logging
@@ -14,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import ratelimit
+from . import fault_modes, ratelimit
 from .auth import is_authenticated
 from .faults import fault_response, take_fault
 from .models import RequestLog
@@ -38,14 +39,16 @@ def api_endpoint(*methods: str) -> Callable[[Endpoint], Endpoint]:
         def endpoint(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             now = timezone.now()
             window = ratelimit.current_window(now)
+            modes = fault_modes.current_modes(now)
 
             try:
-                response = _respond(request, window, methods, view, args, kwargs)
+                response = _respond(request, window, modes, methods, view, args, kwargs)
             except Exception:
                 # Django turns this into a 500; the call still counts.
                 _log(request, now, 500)
                 raise
             ratelimit.add_headers(response, window)
+            fault_modes.delay_answer(modes, request.path)
 
             _log(request, now, response.status_code)
             return response
@@ -55,22 +58,25 @@ def api_endpoint(*methods: str) -> Callable[[Endpoint], Endpoint]:
     return decorate
 
 
-def _respond(request, window, methods, view, args, kwargs) -> HttpResponse:
+def _respond(request, window, modes, methods, view, args, kwargs) -> HttpResponse:
     fault = take_fault(request.path)
     if fault is not None and not fault.after_handling:
         return fault_response(fault)
-    response = _handle(request, window, methods, view, args, kwargs)
+    response = _handle(request, window, modes, methods, view, args, kwargs)
     if fault is not None:
         return fault_response(fault)
     return response
 
 
-def _handle(request, window, methods, view, args, kwargs) -> HttpResponse:
+def _handle(request, window, modes, methods, view, args, kwargs) -> HttpResponse:
     if not is_authenticated(request):
         return _unauthorised()
     if window.exceeded:
         logger.info("sandbox rate limit of %d a minute reached", window.limit)
         return too_many_requests(window.resets_in)
+    forced = fault_modes.forced_response(modes, request.path)
+    if forced is not None:
+        return forced
     if request.method not in methods:
         return json_error(405, "MethodNotAllowed", f"Use {', '.join(methods)}")
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .bulk import job_state
+from .bulk import FAILED_JOB_MESSAGE, job_state
 from .models import JobStatus, Ticket, View
 
 
@@ -65,6 +65,14 @@ def job_status_payload(request: HttpRequest, job: JobStatus, now: datetime) -> d
         "status": status,
         "progress": progress,
         "total": job.total,
-        "message": f"Completed at {iso(job.ready_at)}" if completed else None,
+        "message": _job_message(job, status),
         "results": job.results if completed else None,
     }
+
+
+def _job_message(job: JobStatus, status: str) -> str | None:
+    if status == "completed":
+        return f"Completed at {iso(job.ready_at)}"
+    if status == "failed":
+        return FAILED_JOB_MESSAGE
+    return None

@@ -43,20 +43,20 @@ def active_views(request: HttpRequest) -> JsonResponse:
 
 @api_endpoint("GET")
 def view_detail(request: HttpRequest, view_id: int) -> JsonResponse:
-    view = _get_or_404(View, view_id)
+    view = _get_or_404(View.objects, view_id)
     return JsonResponse({"view": view_payload(request, view)})
 
 
 @api_endpoint("GET")
 def view_count(request: HttpRequest, view_id: int) -> JsonResponse:
-    view = _get_or_404(View, view_id)
+    view = _get_or_404(View.objects, view_id)
     value = _view_tickets(view).count()
     return JsonResponse({"view_count": view_count_payload(request, view, value)})
 
 
 @api_endpoint("GET")
 def view_tickets(request: HttpRequest, view_id: int) -> JsonResponse:
-    view = _get_or_404(View, view_id)
+    view = _get_or_404(View.objects, view_id)
     page = cursor_page(request, _view_tickets(view))
 
     return JsonResponse(
@@ -70,7 +70,7 @@ def view_tickets(request: HttpRequest, view_id: int) -> JsonResponse:
 
 @api_endpoint("GET")
 def ticket_detail(request: HttpRequest, ticket_id: int) -> JsonResponse:
-    ticket = _get_or_404(Ticket, ticket_id)
+    ticket = _get_or_404(Ticket.objects, ticket_id)
     return JsonResponse({"ticket": ticket_payload(request, ticket)})
 
 
@@ -99,7 +99,7 @@ def tickets_update_many(request: HttpRequest) -> JsonResponse:
 
 @api_endpoint("GET")
 def job_status_detail(request: HttpRequest, job_id: str) -> JsonResponse:
-    job = _get_or_404(JobStatus, job_id)
+    job = _get_or_404(_reported_jobs(), job_id)
     payload = job_status_payload(request, job, timezone.now())
     return JsonResponse({"job_status": payload})
 
@@ -107,18 +107,23 @@ def job_status_detail(request: HttpRequest, job_id: str) -> JsonResponse:
 @api_endpoint("GET")
 def job_statuses_show_many(request: HttpRequest) -> JsonResponse:
     ids = _id_list(request)
-    found = JobStatus.objects.in_bulk(ids)
+    found = _reported_jobs().in_bulk(ids)
 
     now = timezone.now()
     statuses = [job_status_payload(request, found[i], now) for i in ids if i in found]
     return JsonResponse({"job_statuses": statuses})
 
 
-def _get_or_404(model, pk):
-    found = model.objects.filter(pk=pk).first()
+def _get_or_404(rows, pk):
+    found = rows.filter(pk=pk).first()
     if found is None:
         raise ApiError(404, "RecordNotFound", "Not found")
     return found
+
+
+def _reported_jobs():
+    # A vanished job did its work, but Zendesk no longer knows its status.
+    return JobStatus.objects.exclude(fate=JobStatus.Fate.VANISHED)
 
 
 def _view_tickets(view: View):

@@ -215,6 +215,32 @@ SANDBOX_RATE_LIMIT_PER_MINUTE = env.int("SANDBOX_RATE_LIMIT_PER_MINUTE", default
 SANDBOX_JOB_LATENCY_SECONDS = env.float("SANDBOX_JOB_LATENCY_SECONDS", default=0.5)
 SANDBOX_MAX_QUEUED_JOBS = env.int("SANDBOX_MAX_QUEUED_JOBS", default=30)
 
+
+# Sandbox fault modes, all off by default: standing faults that reproduce the
+# ways Zendesk misbehaves (see sandbox/fault_modes.py). Rates are fractions of
+# calls, jobs or tickets, from 0 to 1. A "fault modes" row saved in the admin
+# replaces every one of these at run time until it is deleted.
+def _fault_rate(name: str) -> float:
+    rate = env.float(name, default=0.0)
+    if not 0 <= rate <= 1:
+        raise ImproperlyConfigured(f"{name} must be a fraction from 0 to 1.")
+    return rate
+
+
+SANDBOX_FAULT_THROTTLE_RATE = _fault_rate("SANDBOX_FAULT_THROTTLE_RATE")
+SANDBOX_FAULT_RETRY_AFTER_SECONDS = env.int(
+    "SANDBOX_FAULT_RETRY_AFTER_SECONDS", default=10
+)
+SANDBOX_FAULT_SERVER_ERROR_RATE = _fault_rate("SANDBOX_FAULT_SERVER_ERROR_RATE")
+SANDBOX_FAULT_DELAY_SECONDS = env.float("SANDBOX_FAULT_DELAY_SECONDS", default=0.0)
+SANDBOX_FAULT_DELAY_PATHS = env.list("SANDBOX_FAULT_DELAY_PATHS", default=[])
+SANDBOX_FAULT_JOB_FAIL_RATE = _fault_rate("SANDBOX_FAULT_JOB_FAIL_RATE")
+SANDBOX_FAULT_JOB_STUCK_RATE = _fault_rate("SANDBOX_FAULT_JOB_STUCK_RATE")
+SANDBOX_FAULT_JOB_VANISH_RATE = _fault_rate("SANDBOX_FAULT_JOB_VANISH_RATE")
+SANDBOX_FAULT_TOO_MANY_JOBS = env.bool("SANDBOX_FAULT_TOO_MANY_JOBS", default=False)
+SANDBOX_FAULT_TICKET_FAIL_RATE = _fault_rate("SANDBOX_FAULT_TICKET_FAIL_RATE")
+SANDBOX_FAULT_SEED = env.int("SANDBOX_FAULT_SEED", default=0)
+
 # Tickets up to this many run in the request; more go to a worker.
 TOOLS_INLINE_TICKET_LIMIT = env.int("TOOLS_INLINE_TICKET_LIMIT", default=500)
 TOOLS_BACKGROUND_TICKET_LIMIT = env.int("TOOLS_BACKGROUND_TICKET_LIMIT", default=50_000)

@@ -67,3 +67,14 @@ def test_a_rate_budget_outside_its_bounds_stops_the_start(limit, percent, compla
 
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_a_sandbox_fault_rate_must_be_a_fraction():
+    secret = "a-long-enough-secret-key-for-this-check-0123456789"
+
+    result = django_process(
+        "", SECRET_KEY=secret, SANDBOX_ENABLED="1", SANDBOX_FAULT_THROTTLE_RATE="1.5"
+    )
+
+    assert result.returncode != 0
+    assert "SANDBOX_FAULT_THROTTLE_RATE must be a fraction" in result.stderr
