@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 TAG_FIELDS = ("tags", "additional_tags", "remove_tags")
 CLOSED_DETAILS = "Status: closed prevents ticket update"
+# Names the lock on job slots among the sandbox database's advisory locks;
+# any number no other code there uses would do.
+JOB_SLOTS_LOCK_KEY = 0x5A4D_4A4F
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ def update_many(ticket_ids: list[int], changes: TagChanges) -> JobStatus:
     latency = timedelta(seconds=settings.SANDBOX_JOB_LATENCY_SECONDS)
 
     with transaction.atomic(using=SANDBOX_DB):
+        _lock_job_slots()
         jobs = jobs_in_flight(now)
         if len(jobs) >= settings.SANDBOX_MAX_QUEUED_JOBS:
             logger.info("sandbox refused a job: %d already in flight", len(jobs))
@@ -119,6 +123,22 @@ def update_many(ticket_ids: list[int], changes: TagChanges) -> JobStatus:
         "sandbox job %s created: %d tickets, %d failed", job.id, job.total, failed
     )
     return job
+
+
+def _lock_job_slots() -> None:
+    """Let one request at a time count the jobs in flight and add one, until
+    its transaction ends, so two requests cannot both take the last slot.
+
+    SQLite needs nothing more: its IMMEDIATE transactions (see settings.py)
+    admit one writer from BEGIN on. PostgreSQL's read-committed transactions
+    would both count the same jobs, so there the requests queue on an
+    advisory lock, which needs no table of its own.
+    """
+    connection = connections[SANDBOX_DB]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOB_SLOTS_LOCK_KEY])
 
 
 def _apply(ticket_ids: list[int], changes: TagChanges, now: datetime) -> list[dict]:
