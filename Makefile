@@ -1,8 +1,9 @@
-# Two commands set everything up: `make run` and `make test`.
+# Two commands set everything up: `make run` and `make test`. CI also runs
+# `make test-postgres`, the suite again against a PostgreSQL server of its own.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-.PHONY: run test venv clean-sandbox
+.PHONY: run test test-postgres venv clean-sandbox
 
 venv: $(VENV)/.installed
 
@@ -28,6 +29,11 @@ test: venv
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tagmanager_site.settings_test $(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/pytest
+
+test-postgres: venv
+	@scripts/ensure-packages redis-server=redis-server chromium=chromium \
+		'file:/usr/lib/postgresql/*/bin/initdb=postgresql'
+	scripts/test-postgres
 
 clean-sandbox: venv .env
 	$(BIN)/python manage.py seed_sandbox --tickets 10000 --reset

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
@@ -35,6 +35,9 @@ TAG_FIELDS = ("tags", "additional_tags", "remove_tags")
 CLOSED_DETAILS = "Status: closed prevents ticket update"
 CONFLICT_DETAILS = "The ticket changed after the job was queued (safe update)"
 FAILED_JOB_MESSAGE = "Sandbox fault mode: the job failed before changing any ticket"
+# Names the lock on job slots among the sandbox database's advisory locks;
+# any number no other code there uses would do.
+JOB_SLOTS_LOCK_KEY = 0x5A4D_4A4F
 
 Fate = JobStatus.Fate
 
@@ -114,6 +117,7 @@ def update_many(ticket_ids: list[int], changes: TagChanges) -> JobStatus:
         if modes.too_many_jobs:
             logger.info("sandbox fault mode: update_many refused, queue full")
             raise TooManyJobs(_phantom_jobs(modes, now), now)
+        _lock_job_slots()
         jobs = jobs_in_flight(now)
         if len(jobs) >= settings.SANDBOX_MAX_QUEUED_JOBS:
             logger.info("sandbox refused a job: %d already in flight", len(jobs))
@@ -148,6 +152,22 @@ def _phantom_jobs(modes: Modes, now: datetime) -> list[JobStatus]:
         JobStatus(id=f"sandboxfull{n:02d}", total=0, ready_at=ready_at)
         for n in range(settings.SANDBOX_MAX_QUEUED_JOBS)
     ]
+
+
+def _lock_job_slots() -> None:
+    """Let one request at a time count the jobs in flight and add one, until
+    its transaction ends, so two requests cannot both take the last slot.
+
+    SQLite needs nothing more: its IMMEDIATE transactions (see settings.py)
+    admit one writer from BEGIN on. PostgreSQL's read-committed transactions
+    would both count the same jobs, so there the requests queue on an
+    advisory lock, which needs no table of its own.
+    """
+    connection = connections[SANDBOX_DB]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOB_SLOTS_LOCK_KEY])
 
 
 def _apply(

@@ -1,6 +1,7 @@
 """Settings for Tag Manager, read from the environment (and `.env` if present)."""
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -91,19 +92,37 @@ def _sqlite_options(config: dict) -> dict:
     return config
 
 
-DATABASES = {
-    "default": _sqlite_options(
-        env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tagmanager.sqlite3'}")
-    ),
-}
+def _sandbox_default_url(database_url: str) -> str:
+    """Where the sandbox lives when SANDBOX_DATABASE_URL is not set.
+
+    Beside a SQLite product database, another SQLite file. Beside PostgreSQL,
+    a database of its own on the same server, reached with the same role and
+    named after the product's with "_sandbox" added: one server to run, and
+    the tests exercise the sandbox's locking on PostgreSQL too. Not the
+    product's own database: the two aliases would share one django_migrations
+    table, so migrating one would record the other's migrations as applied
+    without creating its tables.
+    """
+    if env.db_url_config(database_url)["ENGINE"] != "django.db.backends.postgresql":
+        return f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"
+
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_sandbox"))
+
+
+# An empty URL counts as unset, so a copied .env.example may leave it blank.
+_DATABASE_URL = env.str("DATABASE_URL", default="") or (
+    f"sqlite:///{VAR_DIR / 'tagmanager.sqlite3'}"
+)
+DATABASES = {"default": _sqlite_options(env.db_url_config(_DATABASE_URL))}
 
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
     DATABASES["sandbox"] = _sqlite_options(
-        env.db_url(
-            "SANDBOX_DATABASE_URL",
-            default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}",
+        env.db_url_config(
+            env.str("SANDBOX_DATABASE_URL", default="")
+            or _sandbox_default_url(_DATABASE_URL)
         )
     )
     DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import django_rq
 import pytest
@@ -103,8 +104,8 @@ def worker_env(rq_queue, sandbox_url) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
-        "DATABASE_URL": _sqlite_url("default"),
-        "SANDBOX_DATABASE_URL": _sqlite_url("sandbox"),
+        "DATABASE_URL": _test_database_url("default"),
+        "SANDBOX_DATABASE_URL": _test_database_url("sandbox"),
         "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
         "ZENDESK_URL": sandbox_url,
     }
@@ -163,8 +164,18 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
         )
 
 
-def _sqlite_url(alias: str) -> str:
-    """The database the test session is using, for a worker process to share."""
+def _test_database_url(alias: str) -> str:
+    """The database the test session is using, for a worker process to share.
+
+    Once pytest-django has set up the test databases, NAME holds the test
+    database's name (a file for SQLite, test_... on PostgreSQL)."""
     database = settings.DATABASES[alias]
-    assert database["ENGINE"].endswith("sqlite3"), "worker tests expect SQLite here"
-    return f"sqlite:///{database['NAME']}"
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+
+    assert database["ENGINE"].endswith("postgresql"), "expected SQLite or PostgreSQL"
+    user, password = (
+        quote(str(database[key]), safe="") for key in ("USER", "PASSWORD")
+    )
+    server = f"{database['HOST']}:{database['PORT']}"
+    return f"postgres://{user}:{password}@{server}/{database['NAME']}"

@@ -5,6 +5,7 @@ import shutil
 import threading
 
 import pytest
+from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
 from jobs.models import Job
@@ -41,6 +42,10 @@ def browser_page(monkeypatch):
         page.set_default_timeout(15_000)
         yield page
         browser.close()
+        # Django keeps connections per context, and Playwright's block is a
+        # context of its own: close the ones opened in it, or PostgreSQL will
+        # not drop the test database while they linger.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -78,3 +78,63 @@ def test_a_sandbox_fault_rate_must_be_a_fraction():
 
     assert result.returncode != 0
     assert "SANDBOX_FAULT_THROTTLE_RATE must be a fraction" in result.stderr
+
+
+DATABASE_PROBE = (
+    "from django.conf import settings\n"
+    "for alias in ('default', 'sandbox'):\n"
+    "    db = settings.DATABASES[alias]\n"
+    "    print(alias, db['ENGINE'], db['NAME'], db['HOST'], db['PORT'], db['USER'])"
+)
+SECRET = "a-long-enough-secret-key-for-this-check-0123456789"
+
+
+def test_on_postgresql_the_sandbox_gets_a_database_of_its_own_on_that_server():
+    url = "postgres://tm:pw@127.0.0.1:6543/tagmanager?sslmode=disable"
+
+    result = django_process(
+        DATABASE_PROBE,
+        SECRET_KEY=SECRET,
+        SANDBOX_ENABLED="true",
+        DATABASE_URL=url,
+        SANDBOX_DATABASE_URL="",
+    )
+
+    engine = "django.db.backends.postgresql"
+    assert result.stdout.splitlines() == [
+        f"default {engine} tagmanager 127.0.0.1 6543 tm",
+        f"sandbox {engine} tagmanager_sandbox 127.0.0.1 6543 tm",
+    ], result.stderr
+
+
+def test_on_sqlite_the_sandbox_is_a_file_beside_the_product_database():
+    result = django_process(
+        DATABASE_PROBE,
+        SECRET_KEY=SECRET,
+        SANDBOX_ENABLED="true",
+        DATABASE_URL="sqlite:////tmp/elsewhere.sqlite3",
+        SANDBOX_DATABASE_URL="",
+    )
+
+    engine = "django.db.backends.sqlite3"
+    sandbox_file = ROOT / "var" / "sandbox.sqlite3"
+    assert result.stdout.splitlines() == [
+        f"default {engine} /tmp/elsewhere.sqlite3   ",
+        f"sandbox {engine} {sandbox_file}   ",
+    ], result.stderr
+
+
+def test_an_explicit_sandbox_database_url_wins():
+    result = django_process(
+        DATABASE_PROBE,
+        SECRET_KEY=SECRET,
+        SANDBOX_ENABLED="true",
+        DATABASE_URL="postgres://tm:pw@127.0.0.1:6543/tagmanager",
+        SANDBOX_DATABASE_URL="postgres://sb:pw@127.0.0.1:6544/zendesk_copy",
+    )
+
+    sandbox = result.stdout.splitlines()[1]
+    assert (
+        sandbox
+        == "sandbox django.db.backends.postgresql zendesk_copy 127.0.0.1 6544 sb"
+    )
