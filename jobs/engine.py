@@ -263,12 +263,13 @@ class JobEngine:
             try:
                 return self.tool.send_update(self.client, ticket_ids, self.params)
             except TooManyJobsError as error:
-                if self.clock() >= deadline:
+                time_left = deadline - self.clock()
+                if time_left <= 0:
                     # Nothing was queued, so there is nothing to check.
                     raise ZendeskError(
                         "Zendesk kept refusing new jobs (too many queued)"
                     ) from error
-                wait = error.retry_after or LONGEST_POLL_SECONDS
+                wait = min(error.retry_after or LONGEST_POLL_SECONDS, time_left)
                 logger.warning(
                     "Job %s: Zendesk has too many jobs queued, waiting %.1f s",
                     self.job.pk,

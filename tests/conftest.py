@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -98,17 +99,23 @@ def sandbox_url(live_server, settings) -> str:
 
 
 @pytest.fixture
-def worker_env(rq_queue, sandbox_url) -> dict[str, str]:
-    """The environment for a worker process sharing this test's databases,
-    Redis and sandbox."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
-        "DATABASE_URL": _test_database_url("default"),
-        "SANDBOX_DATABASE_URL": _test_database_url("sandbox"),
-        "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
-        "ZENDESK_URL": sandbox_url,
-    }
+def worker_env(rq_queue, sandbox_url) -> Callable[..., dict[str, str]]:
+    """Builds the environment for a worker process sharing this test's
+    databases, Redis and sandbox, from the environment as it is when the
+    worker starts (a test may have set more), plus `extra`."""
+
+    def build(**extra: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tagmanager_site.settings_test",
+            "DATABASE_URL": _test_database_url("default"),
+            "SANDBOX_DATABASE_URL": _test_database_url("sandbox"),
+            "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
+            "ZENDESK_URL": sandbox_url,
+            **extra,
+        }
+
+    return build
 
 
 @pytest.fixture
@@ -119,7 +126,7 @@ def run_worker(worker_env):
         return subprocess.run(
             WORKER_COMMAND,
             cwd=ROOT,
-            env=worker_env,
+            env=worker_env(),
             capture_output=True,
             text=True,
             timeout=240,
@@ -135,7 +142,7 @@ def run_workers(worker_env, tmp_path):
     extra environment variables, until all have stopped; returns their logs."""
 
     def run(count: int, timeout: float = 240, **extra_env: str) -> list[str]:
-        env = worker_env | extra_env
+        env = worker_env(**extra_env)
         logs = [tmp_path / f"worker-{n}.log" for n in range(count)]
         workers = [_start_worker(env, log) for log in logs]
         deadline = time.monotonic() + timeout

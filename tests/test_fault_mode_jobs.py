@@ -278,14 +278,6 @@ def test_a_queue_that_never_clears_fails_its_chunks_unchanged(
     assert JobStatus.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "JobEngine._send checks its deadline before sleeping and then sleeps "
-        "the whole Retry-After, so a TooManyJobs wait can overshoot "
-        "ZENDESK_JOB_WAIT_SECONDS by up to one Retry-After (capped at 300 s)"
-    ),
-)
 def test_a_full_queue_is_given_up_on_within_the_configured_wait(
     user, sandbox_url, settings
 ):

@@ -138,3 +138,12 @@ def test_an_explicit_sandbox_database_url_wins():
         sandbox
         == "sandbox django.db.backends.postgresql zendesk_copy 127.0.0.1 6544 sb"
     )
+
+
+def test_a_job_may_not_be_given_up_on_before_two_heartbeats():
+    result = django_process(
+        "", SECRET_KEY=SECRET, JOB_HEARTBEAT_SECONDS="10", JOB_STALE_AFTER_SECONDS="15"
+    )
+
+    assert result.returncode != 0
+    assert "JOB_STALE_AFTER_SECONDS must be at least twice" in result.stderr

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sand
 
 ROOT = Path(__file__).resolve().parent.parent
 Outcome = TicketResult.Outcome
+BURST_WORKER = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
 
 
 @pytest.fixture
@@ -34,16 +35,16 @@ def user(django_user_model):
 
 
 @pytest.fixture
-def crash_env(worker_env, settings, tmp_path) -> dict[str, str]:
+def crash_env(worker_env, settings) -> Callable[[], dict[str, str]]:
     """Workers that beat every second and are given up on after three, with
     Zendesk jobs slow enough that a kill lands mid-job."""
     settings.SANDBOX_JOB_LATENCY_SECONDS = 0.05
-    return {
-        **worker_env,
-        "JOB_HEARTBEAT_SECONDS": "1",
-        "JOB_STALE_AFTER_SECONDS": "3",
-        "JOB_RECOVERY_INTERVAL_SECONDS": "1",
-    }
+    return partial(
+        worker_env,
+        JOB_HEARTBEAT_SECONDS="1",
+        JOB_STALE_AFTER_SECONDS="3",
+        JOB_RECOVERY_INTERVAL_SECONDS="1",
+    )
 
 
 class Process:
@@ -81,7 +82,7 @@ def processes(crash_env, tmp_path):
     log = tmp_path / "processes.log"
 
     def start(*command: str) -> Process:
-        process = Process(crash_env, log, *command)
+        process = Process(crash_env(), log, *command)
         started.append(process)
         return process
 
@@ -236,12 +237,11 @@ def test_two_workers_racing_for_one_job_run_it_once(user, worker_env, rq_queue):
     job_enqueue(job=job)
     put_on_queue(job.pk, new_rq_job_id(job.pk))  # the same job, queued twice
 
-    command = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
     racers = [
         subprocess.Popen(
-            command,
+            BURST_WORKER,
             cwd=ROOT,
-            env=worker_env,
+            env=worker_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
