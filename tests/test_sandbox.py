@@ -1,8 +1,6 @@
 """The Zendesk sandbox, exercised through Django's test client."""
 
-import base64
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -14,21 +12,11 @@ from sandbox.faults import inject_fault
 from sandbox.models import JobStatus, RequestLog, Ticket, View
 from sandbox.routers import SandboxRouter
 from sandbox.tags import normalise_tags, tags_to_text
+from tests.sandbox_api import API, API_TOKEN, EMAIL, GOOD_BASIC, Api, Clock, basic
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
-API = "/sandbox/api/v2"
-EMAIL = "agent@example.com"
-API_TOKEN = "sandbox-test-token"
 OAUTH_TOKEN = "oauth-test-token"
-
-
-def basic(username: str, password: str) -> str:
-    pair = f"{username}:{password}".encode()
-    return "Basic " + base64.b64encode(pair).decode()
-
-
-GOOD_BASIC = basic(f"{EMAIL}/token", API_TOKEN)
 
 
 @pytest.fixture(autouse=True)
@@ -42,41 +30,9 @@ def sandbox_settings(settings):
     return settings
 
 
-class Api:
-    """The test client with the sandbox's API token on every request."""
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-
-    def get(self, path: str, params: dict | None = None):
-        url = path if path.startswith("http") else f"{API}/{path}"
-        return self.client.get(url, params or {}, HTTP_AUTHORIZATION=GOOD_BASIC)
-
-    def put(self, path: str, body: dict):
-        return self.client.put(
-            f"{API}/{path}",
-            json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=GOOD_BASIC,
-        )
-
-    def update_many(self, ids, ticket: dict):
-        ids_text = ",".join(str(pk) for pk in ids)
-        return self.put(f"tickets/update_many.json?ids={ids_text}", {"ticket": ticket})
-
-
 @pytest.fixture
 def api(client) -> Api:
     return Api(client)
-
-
-class Clock:
-    def __init__(self) -> None:
-        # Half-way through a minute, so a rate-limit window has room both sides.
-        self.now = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """The sandbox's fault modes, one by one, through its HTTP API."""
 
-import base64
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -11,16 +9,10 @@ from django.utils import timezone
 from sandbox.bulk import FAILED_JOB_MESSAGE
 from sandbox.fault_modes import OFF, current_modes, draw, hits, server_error_status
 from sandbox.models import FaultModes, JobStatus, RequestLog
+from tests.sandbox_api import API_TOKEN, EMAIL, Api, Clock
 from tests.sandbox_data import make_tickets, tags_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-API = "/sandbox/api/v2"
-EMAIL = "agent@example.com"
-API_TOKEN = "sandbox-test-token"
-AUTHORIZATION = (
-    "Basic " + base64.b64encode(f"{EMAIL}/token:{API_TOKEN}".encode()).decode()
-)
 
 
 @pytest.fixture(autouse=True)
@@ -32,36 +24,9 @@ def sandbox_settings(settings):
     return settings
 
 
-class Api:
-    def __init__(self, client: Client) -> None:
-        self.client = client
-
-    def get(self, path: str, params: dict | None = None):
-        return self.client.get(
-            f"{API}/{path}", params or {}, HTTP_AUTHORIZATION=AUTHORIZATION
-        )
-
-    def update_many(self, ids: list[int], tags: list[str]):
-        ids_text = ",".join(str(pk) for pk in ids)
-        return self.client.put(
-            f"{API}/tickets/update_many.json?ids={ids_text}",
-            json.dumps({"ticket": {"additional_tags": tags}}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=AUTHORIZATION,
-        )
-
-
 @pytest.fixture
 def api(client) -> Api:
     return Api(client)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -83,7 +48,7 @@ def test_every_mode_is_off_by_default(api):
 
     assert current_modes(timezone.now()) == OFF
     assert statuses_of(api, 10) == [200] * 10
-    job = api.update_many(ticket_ids, ["vip"]).json()["job_status"]
+    job = api.add_tags(ticket_ids, ["vip"]).json()["job_status"]
     assert JobStatus.objects.get().fate == JobStatus.Fate.COMPLETED
     assert api.get(f"job_statuses/{job['id']}.json").status_code == 200
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
@@ -153,7 +118,7 @@ def test_a_throttled_call_looks_like_zendesk_throttling(api, settings):
     settings.SANDBOX_FAULT_RETRY_AFTER_SECONDS = 7
     ticket_ids = make_tickets(3)
 
-    response = api.update_many(ticket_ids, ["vip"])
+    response = api.add_tags(ticket_ids, ["vip"])
 
     assert response.status_code == 429
     assert response["Content-Type"].startswith("text/html")
@@ -189,7 +154,7 @@ def test_a_failed_update_changes_nothing(api, settings):
     settings.SANDBOX_FAULT_SERVER_ERROR_RATE = 1.0
     ticket_ids = make_tickets(3)
 
-    response = api.update_many(ticket_ids, ["vip"])
+    response = api.add_tags(ticket_ids, ["vip"])
 
     assert response.status_code in (500, 502, 503)
     assert response.json()["description"].startswith("Sandbox fault")
@@ -213,7 +178,7 @@ def test_answers_are_held_back_on_the_chosen_paths_only(api, settings, sleeps):
     ticket_ids = make_tickets(2)
 
     api.get("views/active.json")
-    job = api.update_many(ticket_ids, ["vip"]).json()["job_status"]
+    job = api.add_tags(ticket_ids, ["vip"]).json()["job_status"]
     api.get(f"job_statuses/{job['id']}.json")
     api.get("tickets/show_many.json", {"ids": "1"})
 
@@ -237,7 +202,7 @@ def test_a_failing_job_changes_nothing_and_ends_failed(api, clock, settings):
     settings.SANDBOX_FAULT_JOB_FAIL_RATE = 1.0
     ticket_ids = make_tickets(3)
 
-    created = api.update_many(ticket_ids, ["vip"]).json()["job_status"]
+    created = api.add_tags(ticket_ids, ["vip"]).json()["job_status"]
     clock.advance(10)
     ended = api.get(f"job_statuses/{created['id']}.json").json()["job_status"]
 
@@ -252,7 +217,7 @@ def test_a_stuck_job_stays_queued_for_ever(api, clock, settings):
     settings.SANDBOX_FAULT_JOB_STUCK_RATE = 1.0
     ticket_ids = make_tickets(3)
 
-    created = api.update_many(ticket_ids, ["vip"]).json()["job_status"]
+    created = api.add_tags(ticket_ids, ["vip"]).json()["job_status"]
     clock.advance(24 * 60 * 60)
     later = api.get("job_statuses/show_many.json", {"ids": created["id"]}).json()
 
@@ -265,7 +230,7 @@ def test_a_vanished_job_did_its_work_but_is_unknown_afterwards(api, settings):
     settings.SANDBOX_FAULT_JOB_VANISH_RATE = 1.0
     ticket_ids = make_tickets(3)
 
-    created = api.update_many(ticket_ids, ["vip"])
+    created = api.add_tags(ticket_ids, ["vip"])
     job_id = created.json()["job_status"]["id"]
     shown = api.get(f"job_statuses/{job_id}.json")
     listed = api.get("job_statuses/show_many.json", {"ids": job_id})
@@ -284,7 +249,7 @@ def test_job_fates_are_drawn_by_job_number(api, settings):
     ticket_ids = make_tickets(1)
 
     for _ in range(20):
-        api.update_many(ticket_ids, ["vip"])
+        api.add_tags(ticket_ids, ["vip"])
 
     fates = list(
         JobStatus.objects.order_by("created_at").values_list("fate", flat=True)
@@ -305,9 +270,9 @@ def test_a_full_job_queue_refuses_every_update(api, clock, settings):
     )
     ticket_ids = make_tickets(3)
 
-    refused = api.update_many(ticket_ids, ["vip"])
+    refused = api.add_tags(ticket_ids, ["vip"])
     clock.advance(3)
-    accepted = api.update_many(ticket_ids, ["vip"])
+    accepted = api.add_tags(ticket_ids, ["vip"])
 
     assert refused.status_code == 429
     body = refused.json()
@@ -326,7 +291,7 @@ def test_without_an_end_a_full_queue_asks_for_the_configured_wait(api, settings)
     settings.SANDBOX_FAULT_RETRY_AFTER_SECONDS = 4
     ticket_ids = make_tickets(3)
 
-    refused = api.update_many(ticket_ids, ["vip"])
+    refused = api.add_tags(ticket_ids, ["vip"])
     other_calls = api.get("tickets/show_many.json", {"ids": ticket_ids[0]})
 
     assert refused.status_code == 429
@@ -345,7 +310,7 @@ def test_a_share_of_tickets_fails_inside_the_job_and_stays_unchanged(
     settings.SANDBOX_FAULT_SEED = 9
     ticket_ids = make_tickets(100)
 
-    job_id = api.update_many(ticket_ids, ["vip"]).json()["job_status"]["id"]
+    job_id = api.add_tags(ticket_ids, ["vip"]).json()["job_status"]["id"]
     clock.advance(10)
     job = api.get(f"job_statuses/{job_id}.json").json()["job_status"]
 
@@ -400,11 +365,11 @@ def test_a_row_saved_in_the_admin_takes_effect_at_once(superuser_client, api):
         "active_until_1": "",
     }
 
-    before = api.update_many(ticket_ids, ["a"])
+    before = api.add_tags(ticket_ids, ["a"])
     saved = superuser_client.post(
         "/admin/sandbox/faultmodes/add/", fields | {"too_many_jobs": "on"}
     )
-    after = api.update_many(ticket_ids, ["b"])
+    after = api.add_tags(ticket_ids, ["b"])
     second_add = superuser_client.get("/admin/sandbox/faultmodes/add/")
 
     assert before.status_code == 200
