@@ -52,6 +52,10 @@ class InlineLimitExceeded(Exception):
     """An inline run found more tickets than may be changed in a request."""
 
 
+class JobCancelled(Exception):
+    """Someone asked for the job to stop; it stops between chunks."""
+
+
 class JobEngine:
     def __init__(
         self,
@@ -105,6 +109,7 @@ class JobEngine:
             if len(batch) >= COLLECT_BATCH:
                 self._store_collected(batch, collected=len(seen))
                 batch = []
+                self._check_still_wanted()
             if self.max_tickets is not None and len(seen) > self.max_tickets:
                 raise InlineLimitExceeded
             if len(seen) >= self.params["limit"]:
@@ -163,7 +168,7 @@ class JobEngine:
     def update_pending(self) -> None:
         self._settle_sent_chunks()
         for ticket_ids in self._pending_chunks():
-            self._check_claim()
+            self._check_still_wanted()
             self.run_chunk(ticket_ids)
 
     def _settle_sent_chunks(self) -> None:
@@ -183,7 +188,7 @@ class JobEngine:
             chunks[zendesk_job_id].append(ticket_id)
 
         for zendesk_job_id, ticket_ids in chunks.items():
-            self._check_claim()
+            self._check_still_wanted()
             logger.info(
                 "Job %s: reading Zendesk job %s, sent before the job was resumed",
                 self.job.pk,
@@ -195,9 +200,14 @@ class JobEngine:
             else:
                 self._record(ticket_ids, self._outcome(ticket_ids, job_status))
 
-    def _check_claim(self) -> None:
+    def _check_still_wanted(self) -> None:
+        """Stop before the next step if another process has the job now, or
+        if someone cancelled it (a flag in the database, so that it is seen
+        whichever process asked)."""
         if self.heartbeat is not None and self.heartbeat.lost:
             raise ClaimLost
+        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+            raise JobCancelled
 
     def _pending_chunks(self) -> Iterable[list[int]]:
         last_row_id = 0

@@ -14,8 +14,6 @@ class Job(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
         FAILED = "failed", "Failed"
-        # Nothing sets this yet: jobs cannot be cancelled until a cancel
-        # action exists.
         CANCELLED = "cancelled", "Cancelled"
 
     class Phase(models.TextChoices):
@@ -63,6 +61,9 @@ class Job(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     # How many times the job was picked up again after its run stopped.
     resumed_count = models.PositiveIntegerField(default=0)
+    # Set by whoever cancels a running job; the run reads it before every
+    # chunk and stops there.
+    cancel_requested = models.BooleanField(default=False)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -113,6 +114,7 @@ class TicketResult(models.Model):
         UNCHANGED = "unchanged", "Already correct"
         WOULD_CHANGE = "would_change", "Would change"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Not changed (cancelled)"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="results")
     ticket_id = models.BigIntegerField()

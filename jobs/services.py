@@ -13,7 +13,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from jobs.claims import Claim, ClaimLost, Heartbeat, claim_job, owned, release_job
-from jobs.engine import InlineLimitExceeded, JobEngine
+from jobs.engine import InlineLimitExceeded, JobCancelled, JobEngine
 from jobs.models import Job, TicketResult
 from tools.base import BaseTool
 from tools.registry import get_tool
@@ -175,6 +175,8 @@ def _run_claimed(
         _run_engine(job, claim, heartbeat, inline_limit)
     except ClaimLost:
         logger.warning("Job %s: another process took the job over; stopping", job.pk)
+    except JobCancelled:
+        _stop_cancelled(job, claim)
     except InlineLimitExceeded:
         _hand_to_worker(job, claim, inline_limit)
     except AuthenticationError as error:
@@ -242,37 +244,94 @@ def _finish(job: Job, claim: Claim) -> None:
 
 def _fail(job: Job, claim: Claim, message: str) -> None:
     """End the job failed, giving every ticket still open an outcome that
-    says why, and counters recounted from the rows, so that they add up
-    however far the job got. The phase it stopped in is kept, so that
-    resuming it knows whether its list of tickets is whole."""
+    says why. The phase it stopped in is kept, so that resuming it knows
+    whether its list of tickets is whole."""
+    _close_and_end(
+        job, claim, Job.Status.FAILED, phase=job.phase, error_message=message
+    )
+
+
+def _close_and_end(
+    job: Job, claim: Claim, status: str, *, cancelled: bool = False, **fields
+) -> None:
+    """End a job this run holds, closing its open tickets and recounting from
+    the rows, so that the counts add up however far the job got."""
     with transaction.atomic():
         if not owned(claim).select_for_update().exists():
-            logger.warning("Job %s: not failing it, another process has it", job.pk)
+            logger.warning("Job %s: not ending it, another process has it", job.pk)
             return
-        _close_open_results(job)
-        _end(
-            job,
-            Job.Status.FAILED,
-            claim_token=claim.token,
-            phase=job.phase,
-            error_message=message,
-            **_counts_from_rows(job),
-        )
+        _close_open_results(job, cancelled=cancelled)
+        counts = _counts_from_rows(job)
+        _end(job, status, claim_token=claim.token, **fields, **counts)
 
 
-def _close_open_results(job: Job) -> None:
-    open_results = job.results.filter(outcome=TicketResult.Outcome.PENDING)
+def _close_open_results(job: Job, *, cancelled: bool = False) -> None:
+    """Give every ticket still pending an outcome. One that was never sent is
+    failed, or marked cancelled when that is why the job stopped."""
+    Outcome = TicketResult.Outcome
+    open_results = job.results.filter(outcome=Outcome.PENDING)
     open_results.exclude(zendesk_job_id="").update(
-        outcome=TicketResult.Outcome.FAILED,
+        outcome=Outcome.FAILED,
         error=(
             "Sent to Zendesk, but the job stopped before the result was read: "
             "the ticket may or may not have changed."
         ),
     )
-    open_results.filter(zendesk_job_id="").update(
-        outcome=TicketResult.Outcome.FAILED,
-        error="Not changed: the job stopped before Zendesk accepted this update.",
+    if cancelled:
+        open_results.filter(zendesk_job_id="").update(
+            outcome=Outcome.CANCELLED, error="Not changed: the job was cancelled."
+        )
+    else:
+        open_results.filter(zendesk_job_id="").update(
+            outcome=Outcome.FAILED,
+            error="Not changed: the job stopped before Zendesk accepted this update.",
+        )
+
+
+def job_cancel(*, job: Job) -> bool:
+    """Cancel a job. A queued one ends at once and is taken off the queue, so
+    it makes no Zendesk call; a running one stops before its next chunk.
+    Returns False if the job had already ended."""
+    with transaction.atomic():
+        ended = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.CANCELLED,
+            cancel_requested=True,
+            phase=Job.Phase.DONE,
+            finished_at=timezone.now(),
+        )
+        if ended:
+            # A job resumed after a crash already has its list of tickets.
+            _close_open_results(job, cancelled=True)
+            Job.objects.filter(pk=job.pk).update(**_counts_from_rows(job))
+    if ended:
+        logger.info("Job %s cancelled while queued", job.pk)
+        _take_off_queue(job)
+        return True
+
+    requested = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        cancel_requested=True
     )
+    if requested:
+        logger.info("Job %s: cancel requested; it stops before its next chunk", job.pk)
+    return bool(requested)
+
+
+def _take_off_queue(job: Job) -> None:
+    """Remove a cancelled job from Redis. If that fails it does no harm: a
+    worker that picks it up finds it no longer queued and leaves it."""
+    job.refresh_from_db(fields=["rq_job_id"])
+    if not job.rq_job_id:
+        return
+    try:
+        django_rq.get_queue("default").remove(job.rq_job_id)
+    except (RedisError, ValueError) as error:
+        logger.warning(
+            "Job %s stays in Redis until a worker skips it: %s", job.pk, error
+        )
+
+
+def _stop_cancelled(job: Job, claim: Claim) -> None:
+    _close_and_end(job, claim, Job.Status.CANCELLED, cancelled=True)
 
 
 def _counts_from_rows(job: Job) -> dict[str, int]:

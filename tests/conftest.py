@@ -17,6 +17,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from tests.processes import Process
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_COMMAND = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
 
@@ -186,3 +188,29 @@ def _test_database_url(alias: str) -> str:
     )
     server = f"{database['HOST']}:{database['PORT']}"
     return f"postgres://{user}:{password}@{server}/{database['NAME']}"
+
+
+@pytest.fixture
+def processes(worker_env, settings, tmp_path):
+    """Start long-running `manage.py` processes (workers, the recovery
+    watcher) that beat every second and give a job up after three, with
+    Zendesk jobs slow enough that a test can act mid-job. All are stopped at
+    the end, and their output is printed for a failing test."""
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0.05
+    started: list[Process] = []
+    log = tmp_path / "processes.log"
+
+    def start(*command: str) -> Process:
+        env = worker_env(
+            JOB_HEARTBEAT_SECONDS="1",
+            JOB_STALE_AFTER_SECONDS="3",
+            JOB_RECOVERY_INTERVAL_SECONDS="1",
+        )
+        process = Process(env, log, *command)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+    print(log.read_text()[-20_000:])

@@ -14,6 +14,7 @@ from jobs.services import job_create, job_start
 from sandbox.bulk import FAILED_JOB_MESSAGE
 from sandbox.fault_modes import current_modes
 from sandbox.models import FaultModes, JobStatus, RequestLog
+from tests.job_helpers import FakeTime, tag_params
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.registry import get_tool
 from zendesk import ZendeskClient
@@ -24,44 +25,15 @@ Outcome = TicketResult.Outcome
 CHUNK = 100
 
 
-class FakeTime:
-    """A clock that moves only when someone sleeps; `on_sleep` runs after
-    each sleep, so a test can change the sandbox as time passes."""
-
-    def __init__(self, on_sleep=None) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self.on_sleep = on_sleep
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.sleeps.append(seconds)
-        if self.on_sleep is not None:
-            self.on_sleep(len(self.sleeps))
-
-
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user("agent", password="unused-pw-1")
 
 
-def job_params(view) -> dict:
-    return {
-        "source": {"type": "view", "id": view.pk, "title": view.title},
-        "operation": "add",
-        "tags": ["vip"],
-        "limit": 10_000,
-        "dry_run": False,
-    }
-
-
 def start_on_worker(user, view) -> Job:
     tool = get_tool("tag-manager")
     job = job_start(
-        tool=tool, user=user, params=job_params(view), expected_tickets=10_000
+        tool=tool, user=user, params=tag_params(view), expected_tickets=10_000
     )
     assert job.status == Job.Status.QUEUED
     return job
@@ -70,7 +42,7 @@ def start_on_worker(user, view) -> Job:
 def engine_for(user, view, fake_time: FakeTime, **client_options) -> JobEngine:
     """An engine in this process, with the client's and the engine's sleeps
     going to `fake_time` (the calls themselves go over real HTTP)."""
-    job = job_create(tool=get_tool("tag-manager"), user=user, params=job_params(view))
+    job = job_create(tool=get_tool("tag-manager"), user=user, params=tag_params(view))
     client = ZendeskClient.from_settings(sleep=fake_time.sleep, **client_options)
     return JobEngine(
         job,

@@ -6,8 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -19,7 +17,8 @@ from django.utils import timezone
 from jobs.models import Job, TicketResult
 from jobs.services import job_enqueue, new_rq_job_id, put_on_queue
 from sandbox.models import RequestLog
-from tests.job_helpers import new_job, outcomes
+from tests.job_helpers import ProgressWatch, new_job, outcomes, wait_until
+from tests.processes import Process
 from tests.sandbox_data import make_tickets, make_view, tags_of
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
@@ -34,74 +33,8 @@ def user(django_user_model):
     return django_user_model.objects.create_user("agent", password="unused-pw-1")
 
 
-@pytest.fixture
-def crash_env(worker_env, settings) -> Callable[[], dict[str, str]]:
-    """Workers that beat every second and are given up on after three, with
-    Zendesk jobs slow enough that a kill lands mid-job."""
-    settings.SANDBOX_JOB_LATENCY_SECONDS = 0.05
-    return partial(
-        worker_env,
-        JOB_HEARTBEAT_SECONDS="1",
-        JOB_STALE_AFTER_SECONDS="3",
-        JOB_RECOVERY_INTERVAL_SECONDS="1",
-    )
-
-
-class Process:
-    """A long-running `manage.py` process of the test's own, its output in a
-    file that the test prints when it fails."""
-
-    def __init__(self, env: dict[str, str], log: Path, *command: str) -> None:
-        self.log = log
-        with log.open("a") as output:
-            self.popen = subprocess.Popen(
-                [sys.executable, "manage.py", *command],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        self.popen.send_signal(signal.SIGKILL)
-        self.popen.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture
-def processes(crash_env, tmp_path):
-    """Start workers and a recovery watcher; all are stopped at the end."""
-    started: list[Process] = []
-    log = tmp_path / "processes.log"
-
-    def start(*command: str) -> Process:
-        process = Process(crash_env(), log, *command)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
-    print(log.read_text()[-20_000:])
-
-
 def worker(start) -> Process:
     return start("rqworker", "default")
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what} after {timeout:g} s")
-        time.sleep(0.05)
 
 
 def kill_horse(job: Job) -> int:
@@ -120,32 +53,6 @@ def update_calls() -> int:
 def duplicate_outcomes(job: Job) -> int:
     repeated = job.results.values("ticket_id").annotate(n=Count("id")).filter(n__gt=1)
     return repeated.count()
-
-
-class ProgressWatch:
-    """Samples a job's counters and remembers every value seen."""
-
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self.samples: list[tuple[str, int, int]] = []
-
-    def sample(self) -> Job:
-        self.job.refresh_from_db()
-        job = self.job
-        self.samples.append((job.phase, job.total, job.processed))
-        return job
-
-    def reached(self, processed: int) -> bool:
-        job = self.sample()
-        return job.status == Job.Status.RUNNING and job.processed >= processed
-
-    def finished(self) -> bool:
-        return self.sample().is_finished
-
-    def assert_never_went_back_or_past_the_total(self) -> None:
-        processed_seen = [processed for _, _, processed in self.samples]
-        assert processed_seen == sorted(processed_seen)
-        assert all(processed <= total for _, total, processed in self.samples)
 
 
 def test_a_job_survives_its_worker_being_killed_three_times(user, processes):
