@@ -71,6 +71,13 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The roles are built from these (accounts/roles.py); starting jobs
+        # is Django's own "add job" permission.
+        permissions = [
+            ("view_all_jobs", "Can see everyone's jobs"),
+            ("manage_all_jobs", "Can cancel, retry and re-run everyone's jobs"),
+            ("view_queue_dashboards", "Can see the queue dashboards"),
+        ]
 
     def __str__(self) -> str:
         return f"Job {self.pk} ({self.get_status_display()})"

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.roles import visible_jobs
 from jobs.models import Job, TicketResult
 from tools.registry import get_tool
 
@@ -47,9 +48,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visible_jobs(request: HttpRequest) -> QuerySet[Job]:
-    if request.user.is_staff:
-        return Job.objects.all()
-    return Job.objects.filter(created_by=request.user)
+    return visible_jobs(request.user)
 
 
 def _progress_figures(job: Job) -> dict:

@@ -20,5 +20,7 @@ ZENDESK_URL=http://127.0.0.1:8001/sandbox
 ZENDESK_EMAIL=demo-agent@example.com
 ZENDESK_API_TOKEN={secrets.token_urlsafe(24)}
 DEMO_ADMIN_PASSWORD={secrets.token_urlsafe(9)}
-DEMO_AGENT_PASSWORD={secrets.token_urlsafe(9)}"""
+DEMO_AGENT_PASSWORD={secrets.token_urlsafe(9)}
+DEMO_SUPERVISOR_PASSWORD={secrets.token_urlsafe(9)}
+DEMO_OPERATOR_PASSWORD={secrets.token_urlsafe(9)}"""
 )

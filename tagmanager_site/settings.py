@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django_rq",
     "tools",
     "jobs",
+    # After the apps whose permissions its roles hold: its post_migrate step
+    # needs them to exist.
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +270,8 @@ TOOLS_BACKGROUND_TICKET_LIMIT = env.int("TOOLS_BACKGROUND_TICKET_LIMIT", default
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
 DEMO_ADMIN_PASSWORD = env.str("DEMO_ADMIN_PASSWORD", default="")
 DEMO_AGENT_PASSWORD = env.str("DEMO_AGENT_PASSWORD", default="")
+DEMO_SUPERVISOR_PASSWORD = env.str("DEMO_SUPERVISOR_PASSWORD", default="")
+DEMO_OPERATOR_PASSWORD = env.str("DEMO_OPERATOR_PASSWORD", default="")
 
 LOGGING = {
     "version": 1,

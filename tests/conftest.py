@@ -15,8 +15,10 @@ import django_rq
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 
+from accounts.roles import AGENT
 from tests.processes import Process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,10 +86,23 @@ def rq_queue(redis_url, settings):
 
 
 @pytest.fixture
-def agent_client(client, django_user_model):
-    """The test client, logged in as an agent (no staff rights)."""
-    user = django_user_model.objects.create_user("agent", password="unused-pw-1")
-    client.force_login(user)
+def make_user(django_user_model):
+    """Create a user holding a role (a group), or none with `role=None`."""
+
+    def make(username: str, role: str | None = AGENT, **fields):
+        fields.setdefault("password", "unused-pw-1")
+        user = django_user_model.objects.create_user(username, **fields)
+        if role is not None:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def agent_client(client, make_user):
+    """The test client, logged in as an agent."""
+    client.force_login(make_user("agent"))
     return client
 
 

@@ -49,9 +49,9 @@ def browser_page(monkeypatch):
 
 
 @pytest.fixture
-def agent_page(browser_page, live_server, django_user_model):
+def agent_page(browser_page, live_server, make_user):
     """A browser page logged in as an agent, on the tools dashboard."""
-    django_user_model.objects.create_user("agent", password="browser-pw-123")
+    make_user("agent", password="browser-pw-123")
     page = browser_page
     page.goto(f"{live_server.url}/")
     page.fill("#id_username", "agent")

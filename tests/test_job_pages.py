@@ -16,8 +16,8 @@ PARAMS = {
 
 
 @pytest.fixture
-def agent(django_user_model):
-    return django_user_model.objects.create_user("agent", password="unused-pw-1")
+def agent(make_user):
+    return make_user("agent")
 
 
 def make_job(user, **fields) -> Job:

@@ -134,9 +134,9 @@ def test_a_dry_run_changes_nothing(agent_client, view, rq_queue):
     assert '<code class="tag added">vip</code>' in page
 
 
-def test_posts_without_the_csrf_token_are_refused(django_user_model, view, rq_queue):
+def test_posts_without_the_csrf_token_are_refused(make_user, view, rq_queue):
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(django_user_model.objects.create_user("csrf", password="pw-x-1"))
+    strict.force_login(make_user("csrf"))
     data = {"view": view.pk, "operation": "add", "tags": "vip", "limit": "100"}
 
     plain = strict.post(FORM_URL, data)
@@ -147,9 +147,9 @@ def test_posts_without_the_csrf_token_are_refused(django_user_model, view, rq_qu
     assert Job.objects.count() == 0
 
 
-def test_htmx_posts_carry_the_token_in_a_header(django_user_model, view, rq_queue):
+def test_htmx_posts_carry_the_token_in_a_header(make_user, view, rq_queue):
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(django_user_model.objects.create_user("csrf", password="pw-x-1"))
+    strict.force_login(make_user("csrf"))
     page = strict.get(FORM_URL)
     token = page.context["csrf_token"]
     assert f'"X-CSRFToken": "{token}"' in page.content.decode()

@@ -75,8 +75,8 @@ def test_an_unknown_view_exits_2(sandbox_url, admin_user):
     assert "--view: Choose one of the active views in the list." in err
 
 
-def test_a_user_who_may_not_use_the_tool_is_refused(sandbox_url, django_user_model):
-    django_user_model.objects.create_user("agent", password="unused-pw-5")
+def test_a_user_who_may_not_use_the_tool_is_refused(sandbox_url, make_user):
+    make_user("agent")
     Tool.objects.filter(slug="tag-manager").update(requires_admin=True)
     view = make_view("Everything")
 

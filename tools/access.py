@@ -2,11 +2,12 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from accounts.roles import can_run_tools, can_use_admin_tools
 from tools.base import BaseTool
 
 
 def can_use_tool(user: AbstractBaseUser, tool: BaseTool) -> bool:
     row = tool.get_row()
-    if not row.enabled:
+    if not row.enabled or not can_run_tools(user):
         return False
-    return user.is_staff or not row.requires_admin
+    return not row.requires_admin or can_use_admin_tools(user)

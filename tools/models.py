@@ -26,6 +26,7 @@ class Tool(models.Model):
 
     class Meta:
         ordering = ["category", "name"]
+        permissions = [("use_admin_tools", "Can use admin-only tools")]
 
     def __str__(self) -> str:
         return self.name

@@ -2,13 +2,20 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.roles import AGENT, OPERATOR, SUPERVISOR
+
 DEMO_USERS = [
-    # user name, password setting, staff and superuser
-    ("admin", "DEMO_ADMIN_PASSWORD", True),
-    ("agent", "DEMO_AGENT_PASSWORD", False),
+    # user name, password setting, role (a group; None for a superuser)
+    ("admin", "DEMO_ADMIN_PASSWORD", None),
+    ("supervisor", "DEMO_SUPERVISOR_PASSWORD", SUPERVISOR),
+    ("operator", "DEMO_OPERATOR_PASSWORD", OPERATOR),
+    ("agent", "DEMO_AGENT_PASSWORD", AGENT),
 ]
+# Supervisors work in the Django admin, and the queue dashboards live there.
+STAFF_ROLES = {SUPERVISOR, OPERATOR}
 
 
 class Command(BaseCommand):
@@ -19,19 +26,26 @@ class Command(BaseCommand):
             raise CommandError("Demo users are only created with DEMO_MODE on.")
 
         self.stdout.write("Demo users (demo mode only; passwords are in .env):")
-        for username, password_setting, is_admin in DEMO_USERS:
-            password = getattr(settings, password_setting)
+        for username, password_setting, role in DEMO_USERS:
+            password = getattr(settings, password_setting, "")
             if not password:
-                raise CommandError(f"Set {password_setting} in .env first.")
-            self._save_user(username, password, is_admin)
-            role = "supervisor, Django admin" if is_admin else "agent"
-            self.stdout.write(f"  {username} / {password}  ({role})")
+                # A .env written before this role existed lacks its password.
+                self.stdout.write(f"  {username}: skipped, {password_setting} unset")
+                continue
+            self._save_user(username, password, role)
+            self.stdout.write(f"  {username} / {password}  ({role or 'superuser'})")
 
-    def _save_user(self, username: str, password: str, is_admin: bool) -> None:
+    def _save_user(self, username: str, password: str, role: str | None) -> None:
         user, _ = get_user_model().objects.get_or_create(username=username)
-        user.is_staff = is_admin
-        user.is_superuser = is_admin
+        user.is_superuser = role is None
+        user.is_staff = role is None or role in STAFF_ROLES
         # Setting the same password again would log the user out everywhere.
         if not user.check_password(password):
             user.set_password(password)
         user.save()
+        if role is not None:
+            try:
+                user.groups.set([Group.objects.get(name=role)])
+            except Group.DoesNotExist:
+                message = f"The {role} group is missing; migrate first."
+                raise CommandError(message) from None

@@ -1,0 +1,1 @@
+"""No tables: roles are Django groups (see roles.py)."""
