@@ -208,9 +208,10 @@ def _test_database_url(alias: str) -> str:
 @pytest.fixture
 def processes(worker_env, settings, tmp_path):
     """Start long-running `manage.py` processes (workers, the recovery
-    watcher) that beat every second and give a job up after three, with
-    Zendesk jobs slow enough that a test can act mid-job. All are stopped at
-    the end, and their output is printed for a failing test."""
+    watcher) that beat every second and give a job up after three. Zendesk
+    jobs take a moment and a run keeps two in flight, so that progress comes
+    in steps a test can act between. All are stopped at the end, and their
+    output is printed for a failing test."""
     settings.SANDBOX_JOB_LATENCY_SECONDS = 0.05
     started: list[Process] = []
     log = tmp_path / "processes.log"
@@ -220,6 +221,7 @@ def processes(worker_env, settings, tmp_path):
             JOB_HEARTBEAT_SECONDS="1",
             JOB_STALE_AFTER_SECONDS="3",
             JOB_RECOVERY_INTERVAL_SECONDS="1",
+            ZENDESK_MAX_JOBS_IN_FLIGHT="2",
         )
         process = Process(env, log, *command)
         started.append(process)

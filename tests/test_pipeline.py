@@ -60,7 +60,9 @@ def test_several_jobs_stay_in_flight_and_every_ticket_is_counted_once(
 
     job = run_engine(new_job(user, make_view("Everything")))
 
-    assert most_jobs_in_flight_at_zendesk() == 5
+    # Several at once (one after another would be 1), never past the limit;
+    # how many exactly depends on how fast this machine sends.
+    assert 3 <= most_jobs_in_flight_at_zendesk() <= 5
     assert (job.total, job.processed, job.succeeded) == (1_500, 1_500, 1_500)
     assert outcomes(job) == {Outcome.UPDATED: 1_500}
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
