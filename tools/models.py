@@ -1,6 +1,11 @@
 from django.conf import settings
 from django.db import models
 
+# The most tickets one job may take. A job's list of tickets and its results are
+# stored row by row; the engine, the pages and the exports are built and tested
+# for this many.
+MAX_TICKET_LIMIT = 50_000
+
 
 def _default_inline_limit() -> int:
     return settings.TOOLS_INLINE_TICKET_LIMIT
@@ -26,7 +31,10 @@ class Tool(models.Model):
 
     class Meta:
         ordering = ["category", "name"]
-        permissions = [("use_admin_tools", "Can use admin-only tools")]
+        permissions = [
+            ("use_admin_tools", "Can use admin-only tools"),
+            ("check_zendesk_connection", "Can see and test the Zendesk connection"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from jobs.services import job_start
-from tools.access import can_use_tool
+from tools.access import can_use_tool, is_turned_off, turned_off_message
 from tools.base import BaseTool
 from tools.registry import all_tools, get_tool
 from tools.sources import ViewChoice, load_active_views
@@ -32,7 +32,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def tool_form(request: HttpRequest, slug: str) -> HttpResponse:
-    tool = _usable_tool(request, slug)
+    tool = _known_tool(slug)
+    if is_turned_off(tool):
+        return _turned_off(request, tool)
+    if not can_use_tool(request.user, tool):
+        raise Http404("This tool is not available to you.")
+
     views, load_error = _views_or_error()
     posted = request.POST if request.method == "POST" else None
     if load_error:
@@ -69,14 +74,25 @@ def preview_tags(request: HttpRequest) -> HttpResponse:
     return render(request, "tools/_tag_preview.html", {"tags": tags, "error": error})
 
 
-def _usable_tool(request: HttpRequest, slug: str) -> BaseTool:
+def _known_tool(slug: str) -> BaseTool:
     try:
-        tool = get_tool(slug)
+        return get_tool(slug)
     except KeyError:
         raise Http404("There is no tool with that name.") from None
-    if not can_use_tool(request.user, tool):
-        raise Http404("This tool is not available to you.")
-    return tool
+
+
+def _turned_off(request: HttpRequest, tool: BaseTool) -> HttpResponse:
+    """A 404, like any tool the user cannot see, but saying why in words.
+
+    htmx does not swap error answers in, so its requests get the sentence as
+    plain text, which app.js shows in the page's notice.
+    """
+    message = turned_off_message(tool)
+    if request.htmx:
+        return HttpResponse(
+            message, status=404, content_type="text/plain; charset=utf-8"
+        )
+    return render(request, "404.html", {"message": message}, status=404)
 
 
 def _views_or_error() -> tuple[list[ViewChoice], str]:

@@ -2,7 +2,14 @@
 // it was: a refused form (403 after logging in elsewhere), a server error,
 // or a server that cannot be reached.
 document.addEventListener("htmx:responseError", function (event) {
-  var status = event.detail.xhr.status;
+  var xhr = event.detail.xhr;
+  var status = xhr.status;
+  // A view that explains a refusal in words answers with plain text.
+  var contentType = xhr.getResponseHeader("Content-Type") || "";
+  if (contentType.indexOf("text/plain") === 0 && xhr.responseText) {
+    showNotice(xhr.responseText);
+    return;
+  }
   var advice = status === 403
     ? "The page is out of date (were you logged out?). Reload it and try again."
     : "The server answered with an error (" + status + "). Reload the page.";

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobs.models import Job
 from jobs.services import job_start
-from tools.access import can_use_tool
+from tools.access import can_use_tool, is_turned_off, turned_off_message
 from tools.registry import get_tool
 from tools.sources import load_active_views
 from zendesk import ZendeskClient, ZendeskError
@@ -74,6 +74,8 @@ class Command(BaseCommand):
     def _start(self, options: dict) -> Job:
         tool = get_tool("tag-manager")
         user = _user(options["user"])
+        if is_turned_off(tool):
+            raise CommandError(turned_off_message(tool))
         if not can_use_tool(user, tool):
             raise CommandError(f"{user} may not use the {tool.name}.")
         # Not the web page's short waits: a script can sit out a rate limit.
