@@ -31,6 +31,7 @@ VIEW_ALL_JOBS = "jobs.view_all_jobs"
 MANAGE_ALL_JOBS = "jobs.manage_all_jobs"
 VIEW_DASHBOARDS = "jobs.view_queue_dashboards"
 USE_ADMIN_TOOLS = "tools.use_admin_tools"
+CHECK_ZENDESK_CONNECTION = "tools.check_zendesk_connection"
 
 ROLE_PERMISSIONS = {
     AGENT: [RUN_TOOLS],
@@ -39,6 +40,7 @@ ROLE_PERMISSIONS = {
         VIEW_ALL_JOBS,
         MANAGE_ALL_JOBS,
         USE_ADMIN_TOOLS,
+        CHECK_ZENDESK_CONNECTION,
         # The Django admin's pages for tools and jobs.
         "jobs.view_job",
         "jobs.view_ticketresult",
@@ -81,6 +83,10 @@ def can_use_admin_tools(user: User) -> bool:
 
 def can_see_dashboards(user: User) -> bool:
     return user.is_authenticated and user.has_perm(VIEW_DASHBOARDS)
+
+
+def can_check_zendesk_connection(user: User) -> bool:
+    return user.is_authenticated and user.has_perm(CHECK_ZENDESK_CONNECTION)
 
 
 def visible_jobs(user: User) -> QuerySet[Job]:

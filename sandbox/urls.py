@@ -16,6 +16,7 @@ def api(route: str, view, name: str) -> list:
 
 
 urlpatterns = [
+    *api("api/v2/users/me", views.current_user, "current_user"),
     *api("api/v2/views/active", views.active_views, "active_views"),
     *api("api/v2/views/<int:view_id>", views.view_detail, "view"),
     *api("api/v2/views/<int:view_id>/count", views.view_count, "view_count"),

@@ -6,6 +6,7 @@ gateway.api_endpoint; these functions only do the endpoint's own work.
 
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from .payloads import (
 from .responses import ApiError
 
 MAX_IDS = 100
+SANDBOX_USER_ID = 1
 
 
 @api_endpoint("GET")
@@ -95,6 +97,24 @@ def tickets_update_many(request: HttpRequest) -> JsonResponse:
         bulk.jobs_in_flight(now), now
     )
     return response
+
+
+@api_endpoint("GET")
+def current_user(request: HttpRequest) -> JsonResponse:
+    """Who the credentials belong to. The sandbox has one API user: the agent
+    whose email it expects (an OAuth token stands for the same user)."""
+    email = settings.ZENDESK_EMAIL or "sandbox-agent@example.com"
+    return JsonResponse(
+        {
+            "user": {
+                "id": SANDBOX_USER_ID,
+                "name": "Sandbox agent",
+                "email": email,
+                "role": "admin",
+                "active": True,
+            }
+        }
+    )
 
 
 @api_endpoint("GET")

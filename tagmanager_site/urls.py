@@ -3,9 +3,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from tools.admin_views import zendesk_connection
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "admin/zendesk-connection/",
+        admin.site.admin_view(zendesk_connection),
+        name="zendesk-connection",
+    ),
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),
     path("jobs/", include("jobs.urls")),

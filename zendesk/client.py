@@ -164,6 +164,14 @@ class ZendeskClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    # Users
+
+    def current_user(self) -> dict[str, Any]:
+        """The user the credentials belong to: one cheap call that proves the
+        URL, the credentials and the account together."""
+        path = "users/me.json"
+        return _field(self._request("GET", path), "user", path)
+
     # Views
 
     def list_active_views(self) -> list[dict[str, Any]]:
