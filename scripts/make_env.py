@@ -22,5 +22,8 @@ ZENDESK_API_TOKEN={secrets.token_urlsafe(24)}
 DEMO_ADMIN_PASSWORD={secrets.token_urlsafe(9)}
 DEMO_AGENT_PASSWORD={secrets.token_urlsafe(9)}
 DEMO_SUPERVISOR_PASSWORD={secrets.token_urlsafe(9)}
-DEMO_OPERATOR_PASSWORD={secrets.token_urlsafe(9)}"""
+DEMO_OPERATOR_PASSWORD={secrets.token_urlsafe(9)}
+# rq-dashboard, on http://127.0.0.1:9181/ (HTTP basic auth).
+RQ_DASHBOARD_USERNAME=operator
+RQ_DASHBOARD_PASSWORD={secrets.token_urlsafe(18)}"""
 )

@@ -185,6 +185,16 @@ RQ_QUEUES = {
 # work-horse dies (see jobs/worker.py).
 RQ = {"WORKER_CLASS": "jobs.worker.RecoveringWorker"}
 
+# The queue dashboards. django-rq's is mounted at /django-rq/ behind the
+# operators' permission (tagmanager_site/queue_dashboard.py); django-rq's own
+# copy inside the admin would let in any staff account, so it is not
+# registered. rq-dashboard runs as a process of its own on 127.0.0.1 (the
+# Procfile's "dashboard"), behind HTTP basic auth from RQ_DASHBOARD_USERNAME and
+# RQ_DASHBOARD_PASSWORD, which only that process reads; the navbar links to it
+# on RQ_DASHBOARD_PORT.
+RQ_SHOW_ADMIN_LINK = False
+RQ_DASHBOARD_PORT = env.int("RQ_DASHBOARD_PORT", default=9181)
+
 # Crash recovery. A running job refreshes its heartbeat every
 # JOB_HEARTBEAT_SECONDS; once it has been quiet for JOB_STALE_AFTER_SECONDS
 # (or its process is seen gone on this machine) the job is queued again and

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from tagmanager_site.queue_dashboard import dashboard_urlpatterns
 from tools.admin_views import zendesk_connection
 
 urlpatterns = [
@@ -14,7 +15,7 @@ urlpatterns = [
         name="zendesk-connection",
     ),
     path("admin/", admin.site.urls),
-    path("django-rq/", include("django_rq.urls")),
+    path("django-rq/", include((dashboard_urlpatterns(), "django_rq"))),
     path("jobs/", include("jobs.urls")),
     path("", include("tools.urls")),
 ]

@@ -55,6 +55,5 @@ def _wait_until_listening(server: subprocess.Popen, port: int, log: Path) -> Non
         except OSError:
             time.sleep(0.1)
     raise AssertionError(
-        f"Nothing listened on port {port} within {START_SECONDS} s:\n"
-        f"{log.read_text()}"
+        f"Nothing listened on port {port} within {START_SECONDS} s:\n{log.read_text()}"
     )
