@@ -174,7 +174,8 @@ class JobAdmin(ViewOnlyAdmin):
         )
 
     def _managed(self, request: HttpRequest, queryset: QuerySet[Job]) -> list[Job]:
-        return [job for job in queryset if can_manage_job(request.user, job)]
+        jobs = queryset.order_by("pk")
+        return [job for job in jobs if can_manage_job(request.user, job)]
 
 
 @admin.register(TicketResult)
