@@ -46,7 +46,9 @@ class JobFilterForm(forms.Form):
         cleaned = super().clean()
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
+            # Neither day can be trusted: the range is left out whole.
             self.add_error("until", "The last day comes before the first day.")
+            cleaned.pop("since", None)
         return cleaned
 
     def apply(self, jobs: QuerySet[Job]) -> QuerySet[Job]:
