@@ -65,6 +65,14 @@ class Job(models.Model):
     # chunk and stops there.
     cancel_requested = models.BooleanField(default=False)
     error_message = models.TextField(blank=True)
+    # The job whose failed tickets this one tries again.
+    retry_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="retries",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

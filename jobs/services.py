@@ -16,6 +16,7 @@ from jobs.claims import Claim, ClaimLost, Heartbeat, claim_job, owned, release_j
 from jobs.engine import InlineLimitExceeded, JobCancelled, JobEngine
 from jobs.models import Job, TicketResult
 from jobs.rq_progress import mirror_progress
+from tools.access import can_use_tool
 from tools.base import BaseTool
 from tools.registry import get_tool
 from tools.sources import forget_active_views
@@ -35,6 +36,7 @@ def job_create(
     user: AbstractBaseUser,
     params: dict,
     expected_tickets: int | None = None,
+    retry_of: Job | None = None,
 ) -> Job:
     job = Job.objects.create(
         tool=tool.get_row(),
@@ -42,6 +44,7 @@ def job_create(
         params=params,
         dry_run=bool(params.get("dry_run")),
         estimated_total=expected_tickets,
+        retry_of=retry_of,
     )
     logger.info(
         "Job %s created by %s: %s %s",
@@ -59,12 +62,17 @@ def job_start(
     user: AbstractBaseUser,
     params: dict,
     expected_tickets: int,
+    retry_of: Job | None = None,
 ) -> Job:
     """Create a job and run it: in this process when it looks small enough,
     otherwise on a worker. An inline run that finds more tickets than the
     inline limit hands itself to a worker before changing anything."""
     job = job_create(
-        tool=tool, user=user, params=params, expected_tickets=expected_tickets
+        tool=tool,
+        user=user,
+        params=params,
+        expected_tickets=expected_tickets,
+        retry_of=retry_of,
     )
 
     inline_limit = tool.get_ticket_limit(async_mode=False)
@@ -380,3 +388,67 @@ def _end(
         job.unchanged,
         job.failed,
     )
+
+
+class JobRefused(Exception):
+    """A retry or re-run that cannot start; the message says why, for people."""
+
+
+def job_retry(*, job: Job, user: AbstractBaseUser) -> Job:
+    """Start a new job, linked to `job`, over only the tickets that failed in
+    it, with the same change. Raises JobRefused when there is nothing to
+    retry."""
+    _check_can_follow(job, user, verb="retry")
+    failed_ids = failed_ticket_ids(job)
+    if job.dry_run:
+        raise JobRefused(
+            f"Job {job.pk} was a dry run and changed nothing; start a real run "
+            "from the tool instead."
+        )
+    if not failed_ids:
+        raise JobRefused(f"Job {job.pk} has no failed tickets to retry.")
+
+    tool = get_tool(job.tool.slug)
+    count = len(failed_ids)
+    noun = "ticket" if count == 1 else "tickets"
+    source = {
+        "type": "tickets",
+        "ids": failed_ids,
+        "title": f"retry of job {job.pk}: {count:,} failed {noun}",
+    }
+    params = {**job.params, "source": source, "limit": count}
+    logger.info("Job %s: retrying its %d failed tickets, for %s", job.pk, count, user)
+    return job_start(
+        tool=tool, user=user, params=params, expected_tickets=count, retry_of=job
+    )
+
+
+def job_rerun(*, job: Job, user: AbstractBaseUser) -> Job:
+    """Start a new job with the same parameters as `job`."""
+    _check_can_follow(job, user, verb="re-run")
+
+    tool = get_tool(job.tool.slug)
+    expected = job.total or job.estimated_total or job.params.get("limit", 0)
+    logger.info("Job %s: re-running it with the same parameters, for %s", job.pk, user)
+    return job_start(
+        tool=tool, user=user, params=dict(job.params), expected_tickets=expected
+    )
+
+
+def failed_ticket_ids(job: Job) -> list[int]:
+    failed = job.results.filter(outcome=TicketResult.Outcome.FAILED).order_by("id")
+    return list(failed.values_list("ticket_id", flat=True))
+
+
+def _check_can_follow(job: Job, user: AbstractBaseUser, *, verb: str) -> None:
+    """Refuse to start a follow-up of a job still under way, or with a tool
+    the user may not use (switched off, or admin-only)."""
+    job.refresh_from_db(fields=["status"])
+    if not job.is_finished:
+        raise JobRefused(
+            f"Job {job.pk} is {job.get_status_display().lower()}; "
+            f"{verb} it once it has ended."
+        )
+    tool = get_tool(job.tool.slug)
+    if not can_use_tool(user, tool):
+        raise JobRefused(f"The {tool.name} is switched off or not available to you.")

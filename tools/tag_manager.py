@@ -1,4 +1,5 @@
-"""The Tag Manager: add or remove tags on every ticket of a Zendesk view."""
+"""The Tag Manager: add or remove tags on every ticket of a Zendesk view, or
+on a list of tickets (a retry of an earlier job's failures)."""
 
 from collections.abc import Iterator
 
@@ -7,12 +8,16 @@ from django.core.validators import MaxValueValidator
 
 from tools.base import BaseTool
 from tools.registry import register
-from tools.sources import ViewChoice
+from tools.sources import ViewChoice, iter_listed_tickets
 from tools.tags import TagError, normalise_tags
 from zendesk import TicketSummary, ZendeskClient
 
 ADD = "add"
 REMOVE = "remove"
+
+# Where the tickets come from: params["source"]["type"].
+VIEW_SOURCE = "view"
+TICKETS_SOURCE = "tickets"
 
 
 class TagManagerForm(forms.Form):
@@ -86,7 +91,7 @@ class TagManagerForm(forms.Form):
     def job_params(self) -> dict:
         view = self.views[self.cleaned_data["view"]]
         return {
-            "source": {"type": "view", "id": view.id, "title": view.title},
+            "source": {"type": VIEW_SOURCE, "id": view.id, "title": view.title},
             "operation": self.cleaned_data["operation"],
             "tags": self.cleaned_data["tags"],
             "limit": self.cleaned_data["limit"],
@@ -116,6 +121,8 @@ class TagManager(BaseTool):
         )
         noun = "tag" if len(params["tags"]) == 1 else "tags"
         source = params["source"]
+        if source["type"] == TICKETS_SOURCE:
+            return f"{verb} {noun} {tags} ({source['title']})"
         return (
             f"{verb} {noun} {tags} {preposition} view “{source['title']}”, "
             f"limit {params['limit']:,}"
@@ -124,7 +131,10 @@ class TagManager(BaseTool):
     def iter_tickets(
         self, client: ZendeskClient, params: dict
     ) -> Iterator[TicketSummary]:
-        return client.iter_view_tickets(params["source"]["id"])
+        source = params["source"]
+        if source["type"] == TICKETS_SOURCE:
+            return iter_listed_tickets(client, [int(pk) for pk in source["ids"]])
+        return client.iter_view_tickets(source["id"])
 
     def needs_change(self, ticket_tags: list[str], params: dict) -> bool:
         present = set(ticket_tags)

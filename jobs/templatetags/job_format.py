@@ -1,5 +1,7 @@
 from django import template
 
+from jobs.ticket_links import ticket_url
+
 register = template.Library()
 
 
@@ -18,3 +20,9 @@ def duration(seconds: float | None) -> str:
         return f"{minutes} min {seconds} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
+
+
+@register.filter
+def zendesk_ticket_url(ticket_id: int) -> str:
+    """The ticket's page in Zendesk, or "" where there is none (the sandbox)."""
+    return ticket_url(ticket_id) or ""
