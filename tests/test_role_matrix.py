@@ -1,4 +1,5 @@
-"""Every role against every page and action, as one table of expectations.
+"""Every role against every page and action (job pages, the admin, the queue
+dashboards), as one table of expectations.
 
 Each cell is what the role gets: a status code, or LOGIN for being sent to a
 log-in page (a 302 there, or for an htmx request a 200 whose HX-Redirect
@@ -12,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from django.http import HttpResponse
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import AGENT, OPERATOR, SUPERVISOR
@@ -36,6 +38,11 @@ def _admin_action(name: str, job_key: str, **extra: str) -> Callable:
     return post
 
 
+def _turned_off_tool(client: Client, jobs: dict[str, Job]) -> HttpResponse:
+    Tool.objects.filter(slug="tag-manager").update(enabled=False)
+    return client.get(reverse("tools:form", args=["tag-manager"]))
+
+
 # What each action does, given a client and the jobs: "finished" (an agent's
 # job that ended with failed tickets) and "running" (the same agent's).
 ACTIONS: dict[str, Callable[[Client, dict[str, Job]], HttpResponse]] = {
@@ -58,6 +65,19 @@ ACTIONS: dict[str, Callable[[Client, dict[str, Job]], HttpResponse]] = {
     "admin export": _admin_action("export_results", "finished"),
     "admin re-run, asked": _admin_action("rerun_jobs", "finished"),
     "admin re-run, confirmed": _admin_action("rerun_jobs", "finished", post="yes"),
+    "queue dashboard": lambda c, jobs: c.get(reverse("django_rq:home")),
+    "queue dashboard, a queue": lambda c, jobs: c.get(
+        reverse("django_rq:jobs", args=[0])
+    ),
+    "queue stats json": lambda c, jobs: c.get(reverse("django_rq:home_json")),
+    "zendesk connection": lambda c, jobs: c.get(reverse("zendesk-connection")),
+    "zendesk connection test": lambda c, jobs: c.post(reverse("zendesk-connection")),
+    "tool admin list": lambda c, jobs: c.get(reverse("admin:tools_tool_changelist")),
+    "tool admin change": lambda c, jobs: c.get(
+        reverse("admin:tools_tool_change", args=[jobs["finished"].tool_id])
+    ),
+    "tool admin add": lambda c, jobs: c.get(reverse("admin:tools_tool_add")),
+    "turned-off tool": _turned_off_tool,
 }
 
 # Columns in the order of ROLES.
@@ -70,13 +90,22 @@ EXPECTED: dict[str, tuple] = {
     "retry": (LOGIN, 302, 404, 302, 403, 302),
     "export csv": (LOGIN, 200, 404, 200, 200, 200),
     "export json": (LOGIN, 200, 404, 200, 200, 200),
-    "admin job list": (LOGIN, LOGIN, LOGIN, 200, LOGIN, 200),
-    "admin job results": (LOGIN, LOGIN, LOGIN, 200, LOGIN, 200),
-    "admin cancel": (LOGIN, LOGIN, LOGIN, 302, LOGIN, 302),
-    "admin retry": (LOGIN, LOGIN, LOGIN, 302, LOGIN, 302),
-    "admin export": (LOGIN, LOGIN, LOGIN, 200, LOGIN, 200),
-    "admin re-run, asked": (LOGIN, LOGIN, LOGIN, 200, LOGIN, 200),
-    "admin re-run, confirmed": (LOGIN, LOGIN, LOGIN, 302, LOGIN, 302),
+    "admin job list": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "admin job results": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "admin cancel": (LOGIN, LOGIN, LOGIN, 302, 403, 302),
+    "admin retry": (LOGIN, LOGIN, LOGIN, 302, 403, 302),
+    "admin export": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "admin re-run, asked": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "admin re-run, confirmed": (LOGIN, LOGIN, LOGIN, 302, 403, 302),
+    "queue dashboard": (LOGIN, 403, 403, 403, 200, 200),
+    "queue dashboard, a queue": (LOGIN, 403, 403, 403, 200, 200),
+    "queue stats json": (LOGIN, 403, 403, 403, 200, 200),
+    "zendesk connection": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "zendesk connection test": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "tool admin list": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "tool admin change": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    "tool admin add": (LOGIN, LOGIN, LOGIN, 403, 403, 403),
+    "turned-off tool": (LOGIN, 404, 404, 404, 404, 404),
 }
 
 CASES = [
@@ -104,7 +133,8 @@ def people(make_user, django_user_model) -> dict:
         "agent": make_user("agent", AGENT),
         "other agent": make_user("other", AGENT),
         "supervisor": make_user("supervisor", SUPERVISOR, is_staff=True),
-        "operator": make_user("operator", OPERATOR),
+        # Staff, as the demo makes them: django-rq's pages ask for it.
+        "operator": make_user("operator", OPERATOR, is_staff=True),
         "superuser": django_user_model.objects.create_superuser("root", password="x"),
     }
 
