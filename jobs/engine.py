@@ -25,6 +25,7 @@ from jobs.models import Job, TicketResult
 from jobs.pipeline import ChunkQueue, SentChunk, Window
 from jobs.rq_progress import mirror_progress
 from tools.base import BaseTool
+from tools.sources import NOT_FOUND
 from zendesk import (
     AuthenticationError,
     ServerError,
@@ -45,6 +46,7 @@ DONE_STATES = {"completed", "failed", "killed"}
 
 Outcome = TicketResult.Outcome
 
+TICKET_NOT_FOUND = "Not found in Zendesk: deleted, merged or never there"
 CLOSED_TICKET_PREDICTION = (
     "Closed: Zendesk refuses changes to closed tickets unless the account lets "
     "admins edit them"
@@ -128,7 +130,10 @@ class JobEngine:
     def _planned_result(self, ticket: TicketSummary) -> TicketResult:
         tags = list(ticket.tags)
         outcome, error = Outcome.PENDING, ""
-        if not self.tool.needs_change(tags, self.params):
+        if ticket.status == NOT_FOUND:
+            # Asked for by id (a list, a retry), but gone from Zendesk.
+            outcome, error = Outcome.FAILED, TICKET_NOT_FOUND
+        elif not self.tool.needs_change(tags, self.params):
             outcome = Outcome.UNCHANGED
         elif self.job.dry_run and ticket.status == "closed":
             # A real run still sends these and records Zendesk's own answer.

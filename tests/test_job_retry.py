@@ -4,11 +4,12 @@ sandbox over real HTTP, in the request or on a real worker."""
 import pytest
 
 from jobs.models import Job, TicketResult
-from jobs.services import JobRefused, job_enqueue, job_retry
+from jobs.services import JobRefused, job_create, job_enqueue, job_retry
 from sandbox.models import Ticket
-from tests.job_helpers import new_job, outcomes
+from tests.job_helpers import new_job, outcomes, run_engine
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.models import Tool
+from tools.registry import get_tool
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
@@ -101,3 +102,23 @@ def test_a_job_without_failures_is_not_retried(agent, run_worker):
     with pytest.raises(JobRefused, match=f"Job {job.pk} has no failed tickets"):
         job_retry(job=job, user=agent)
     assert Job.objects.count() == 1
+
+
+def test_a_listed_ticket_zendesk_no_longer_has_fails_as_not_found(agent, sandbox_url):
+    kept, deleted = make_tickets(2, tags=lambda n: ["vip"])
+    Ticket.objects.filter(pk=deleted).delete()
+    params = {
+        "source": {"type": "tickets", "ids": [kept, deleted], "title": "two"},
+        "operation": "remove",
+        "tags": ["vip"],
+        "limit": 10,
+        "dry_run": False,
+    }
+    job = job_create(tool=get_tool("tag-manager"), user=agent, params=params)
+
+    job = run_engine(job)
+
+    assert (job.succeeded, job.failed, job.unchanged) == (1, 1, 0)
+    missing = job.results.get(ticket_id=deleted)
+    assert missing.outcome == Outcome.FAILED
+    assert missing.error.startswith("Not found in Zendesk")
