@@ -76,7 +76,8 @@ def missing_result_reason(job_status: dict) -> str:
     if state == "completed":
         return f"{job} reported no result for this ticket"
     if state == "timed_out":
-        return f"{job} did not finish within {settings.ZENDESK_JOB_WAIT_SECONDS:g} s"
+        waited = job_status.get("waited", settings.ZENDESK_JOB_WAIT_SECONDS)
+        return f"{job} did not finish within {waited:g} s"
     if state == "vanished":
         return f"{job}'s status has expired or vanished"
     if state == "unreadable":

@@ -51,6 +51,8 @@ def claim_job(job_id: int) -> Claim | None:
         heartbeat_at=timezone.now(),
         # A resumed job keeps the time it first started.
         started_at=Coalesce("started_at", Now()),
+        run_started_at=Now(),
+        processed_at_run_start=F("processed"),
     )
     if not claimed:
         return None

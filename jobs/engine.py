@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 
 from jobs.chunk_results import (
     ChunkOutcome,
@@ -71,6 +71,7 @@ class JobEngine:
         claim: Claim,
         heartbeat: Heartbeat | None = None,
         max_tickets: int | None = None,
+        job_wait_seconds: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -78,6 +79,9 @@ class JobEngine:
         self.claim = claim
         self.heartbeat = heartbeat
         self.max_tickets = max_tickets
+        # How long a chunk may wait for its Zendesk job, or for room to queue
+        # one; an inline run holds a web request and waits less.
+        self.job_wait_seconds = job_wait_seconds or settings.ZENDESK_JOB_WAIT_SECONDS
         self.tool = tool
         self.client = client
         self.params = job.params
@@ -95,24 +99,18 @@ class JobEngine:
     # Taking the list of tickets.
 
     def collect(self) -> None:
-        # A collection cut short leaves partial rows; start it again cleanly.
-        with transaction.atomic():
-            self._update_own_row(total=0)
-            self.job.results.all().delete()
-
-        seen: set[int] = set()
+        # A collection cut short (its worker died) keeps the rows it stored:
+        # the source is read again from the start and only new tickets are
+        # added, so the count of tickets found never goes back.
+        seen = set(self.job.results.values_list("ticket_id", flat=True))
         batch: list[TicketResult] = []
-        unchanged = predicted_failures = 0
         tickets = self.tool.iter_tickets(self.client, self.params)
 
         for ticket in tickets:
             if ticket.id in seen:
                 continue  # a ticket that moved within the view while paging
             seen.add(ticket.id)
-            result = self._planned_result(ticket)
-            unchanged += result.outcome == Outcome.UNCHANGED
-            predicted_failures += result.outcome == Outcome.FAILED
-            batch.append(result)
+            batch.append(self._planned_result(ticket))
             if len(batch) >= COLLECT_BATCH:
                 self._store_collected(batch, collected=len(seen))
                 batch = []
@@ -123,9 +121,7 @@ class JobEngine:
                 break  # stop before asking Zendesk for a page we won't use
 
         self._store_collected(batch, collected=len(seen))
-        self._finish_collecting(
-            total=len(seen), unchanged=unchanged, failed=predicted_failures
-        )
+        self._finish_collecting(total=len(seen))
 
     def _planned_result(self, ticket: TicketSummary) -> TicketResult:
         tags = list(ticket.tags)
@@ -156,7 +152,12 @@ class JobEngine:
             TicketResult.objects.bulk_create(batch)
         self._mirror_progress()
 
-    def _finish_collecting(self, *, total: int, unchanged: int, failed: int) -> None:
+    def _finish_collecting(self, *, total: int) -> None:
+        by_outcome = dict(
+            self.job.results.values_list("outcome").annotate(n=Count("id")).order_by()
+        )
+        unchanged = by_outcome.get(Outcome.UNCHANGED, 0)
+        failed = by_outcome.get(Outcome.FAILED, 0)
         # Tickets already in the wanted state are done: they cost no call.
         processed = total if self.job.dry_run else unchanged + failed
         self._update_own_row(
@@ -328,8 +329,9 @@ class JobEngine:
             return {"id": chunk.zendesk_job_id, "status": "vanished", "message": ""}
         if job_status["status"] in DONE_STATES | {"unreadable"}:
             return job_status
-        if self.clock() - chunk.sent_at >= settings.ZENDESK_JOB_WAIT_SECONDS:
-            return {**job_status, "status": "timed_out"}
+        if self.clock() - chunk.sent_at >= self.job_wait_seconds:
+            waited = self.job_wait_seconds
+            return {**job_status, "status": "timed_out", "waited": waited}
         return None
 
     def _read_statuses(self, job_ids: list[str]) -> dict[str, dict | None]:
@@ -375,7 +377,7 @@ class JobEngine:
 
     def _send(self, ticket_ids: list[int]) -> dict:
         """Send the update, waiting while Zendesk has too many jobs queued."""
-        deadline = self.clock() + settings.ZENDESK_JOB_WAIT_SECONDS
+        deadline = self.clock() + self.job_wait_seconds
         while True:
             try:
                 return self.tool.send_update(self.client, ticket_ids, self.params)

@@ -61,6 +61,10 @@ class Job(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     # How many times the job was picked up again after its run stopped.
     resumed_count = models.PositiveIntegerField(default=0)
+    # When the current run claimed the job, and how far the job had got by
+    # then: the rate shown is this run's, not diluted by time spent stopped.
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at_run_start = models.PositiveIntegerField(default=0)
     # Set by whoever cancels a running job; the run reads it before every
     # chunk and stops there.
     cancel_requested = models.BooleanField(default=False)
@@ -109,6 +113,8 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
+        if self.phase == self.Phase.COLLECTING:
+            return 0  # nothing is changed before the list is whole
         if not self.total:
             return 100 if self.status == self.Status.SUCCEEDED else 0
         return min(100, self.processed * 100 // self.total)

@@ -25,9 +25,10 @@ from zendesk import AuthenticationError, ZendeskClient, ZendeskError
 logger = logging.getLogger(__name__)
 
 # An inline run holds a web request (and gunicorn's timeout) open: it gives up
-# on a rate limit far sooner than a worker would, and its chunks fail with
-# the reason instead.
+# on a rate limit, or on a Zendesk job that does not end, far sooner than a
+# worker would, and those chunks fail with the reason instead.
 INLINE_CLIENT_OPTIONS = {"rate_limit_wait_seconds": 30, "read_timeout": 30}
+INLINE_JOB_WAIT_SECONDS = 30
 
 
 def job_create(
@@ -213,7 +214,13 @@ def _run_engine(
     inline = inline_limit is not None
     client = ZendeskClient.from_settings(**(INLINE_CLIENT_OPTIONS if inline else {}))
     engine = JobEngine(
-        job, tool, client, claim=claim, heartbeat=heartbeat, max_tickets=inline_limit
+        job,
+        tool,
+        client,
+        claim=claim,
+        heartbeat=heartbeat,
+        max_tickets=inline_limit,
+        job_wait_seconds=INLINE_JOB_WAIT_SECONDS if inline else None,
     )
     engine.run()
 

@@ -187,18 +187,21 @@ def _progress_context(request: HttpRequest, job: Job) -> dict:
 
 
 def _progress_figures(job: Job) -> dict:
-    """Rate and time left, from what the database says has been done."""
+    """Rate and time left, from what the database says the current run has
+    done (a resumed job's time stopped does not count), and the time taken."""
     figures = {"rate": None, "seconds_left": None, "elapsed": None}
     if not job.started_at:
         return figures
 
     end = job.finished_at or timezone.now()
-    elapsed = max((end - job.started_at).total_seconds(), 0.001)
-    figures["elapsed"] = elapsed
-    if not job.processed:
+    figures["elapsed"] = max((end - job.started_at).total_seconds(), 0.001)
+    run_start = job.run_started_at or job.started_at
+    run_elapsed = max((end - run_start).total_seconds(), 0.001)
+    done_this_run = job.processed - job.processed_at_run_start
+    if done_this_run <= 0:
         return figures
 
-    rate = job.processed / elapsed
+    rate = done_this_run / run_elapsed
     figures["rate"] = rate
     if not job.is_finished and job.phase == Job.Phase.UPDATING:
         figures["seconds_left"] = max(job.total - job.processed, 0) / rate

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.utils import timezone
 
+from jobs import services
 from jobs.claims import claim_job
 from jobs.engine import JobEngine
 from jobs.models import Job, TicketResult
@@ -174,6 +175,31 @@ def test_zendesk_jobs_that_stay_queued_fail_after_the_configured_wait(
     assert_every_ticket_settled(job, ticket_ids)
     assert tickets_with(job, Outcome.FAILED) == set(chunks_of(ticket_ids)[0])
     failed = job.results.filter(outcome=Outcome.FAILED)
+    assert all("did not finish within 1 s" in r.error for r in failed)
+
+
+def test_an_inline_run_gives_up_on_a_stuck_job_sooner_than_a_worker(
+    user, sandbox_url, settings, monkeypatch
+):
+    # A web request must not wait the worker's ten minutes.
+    monkeypatch.setattr(services, "INLINE_JOB_WAIT_SECONDS", 1)
+    settings.ZENDESK_JOB_WAIT_SECONDS = 600
+    settings.SANDBOX_FAULT_JOB_STUCK_RATE = 1.0
+    ticket_ids = make_tickets(50)
+
+    started = time.monotonic()
+    job = job_start(
+        tool=get_tool("tag-manager"),
+        user=user,
+        params=tag_params(make_view("Everything")),
+        expected_tickets=50,
+    )
+
+    assert time.monotonic() - started < 30
+    assert job.status == Job.Status.COMPLETED_WITH_ERRORS
+    assert_every_ticket_settled(job, ticket_ids)
+    failed = job.results.filter(outcome=Outcome.FAILED)
+    assert failed.count() == 50
     assert all("did not finish within 1 s" in r.error for r in failed)
 
 

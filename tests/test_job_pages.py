@@ -253,3 +253,46 @@ def test_a_running_job_gone_quiet_says_so(client, agent, settings):
     html = fragment(client, job).content.decode()
 
     assert "No word from the worker running this job" in html
+
+
+@pytest.mark.django_db
+def test_a_resumed_jobs_rate_counts_only_its_current_run(client, agent):
+    now = timezone.now()
+    job = make_job(
+        agent,
+        status=Job.Status.RUNNING,
+        phase=Job.Phase.UPDATING,
+        started_at=now - timezone.timedelta(hours=1),
+        run_started_at=now - timezone.timedelta(seconds=100),
+        processed_at_run_start=600,
+        total=2_000,
+        processed=1_600,
+        resumed_count=1,
+    )
+    client.force_login(agent)
+
+    html = fragment(client, job).content.decode()
+
+    assert "10.0 tickets/s" in html  # not 1,600 in an hour
+    assert "about 40 s" in html
+
+
+@pytest.mark.django_db
+def test_a_job_that_failed_while_collecting_says_its_list_is_incomplete(
+    client, agent
+):
+    job = make_job(
+        agent,
+        status=Job.Status.FAILED,
+        phase=Job.Phase.COLLECTING,
+        total=4_000,
+        processed=4_000,
+        failed=4_000,
+        error_message="Zendesk could not be reached",
+    )
+    client.force_login(agent)
+
+    html = fragment(client, job).content.decode()
+
+    assert "stopped while collecting tickets: 4,000 found" in html
+    assert 'value="0"' in html

@@ -267,3 +267,42 @@ def test_a_chunk_recorded_twice_is_counted_once(user, sandbox_url):
     job.refresh_from_db()
     assert (job.processed, job.succeeded, job.failed) == (100, 100, 0)
     assert outcomes(job) == {Outcome.UPDATED: 100}
+
+
+def test_a_collection_cut_short_goes_on_without_counting_back(
+    user, rq_queue, sandbox_url, monkeypatch
+):
+    ticket_ids = make_tickets(2_500)
+    job = new_job(user, make_view("Everything"))
+    tool_class = type(get_tool("tag-manager"))
+    original_iter = tool_class.iter_tickets
+
+    def dies_part_way(self, client, params):
+        for n, ticket in enumerate(original_iter(self, client, params)):
+            if n == 1_500:
+                raise SystemExit("worker shutting down")
+            yield ticket
+
+    monkeypatch.setattr(tool_class, "iter_tickets", dies_part_way)
+    with pytest.raises(SystemExit):
+        job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.phase, job.total) == ("queued", "collecting", 1_000)
+
+    monkeypatch.undo()
+    found_so_far = []
+    original_store = JobEngine._store_collected
+
+    def store_and_note(engine, batch, *, collected):
+        found_so_far.append(collected)
+        original_store(engine, batch, collected=collected)
+
+    monkeypatch.setattr(JobEngine, "_store_collected", store_and_note)
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert found_so_far == sorted(found_so_far)
+    assert min(found_so_far) >= 1_000
+    assert (job.status, job.total, job.succeeded) == ("succeeded", 2_500, 2_500)
+    assert job.results.count() == 2_500
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())

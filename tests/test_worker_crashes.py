@@ -167,3 +167,39 @@ def test_two_workers_racing_for_one_job_run_it_once(user, worker_env, rq_queue):
     assert update_calls() == 10
     turned_away = sum("is not queued any more" in log for log in logs)
     assert turned_away == 1, logs
+
+
+def process_gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or (
+        Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    )
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigkill of the worker alone"])
+def test_a_stopped_worker_hands_its_job_back_at_once(user, processes, stop):
+    ticket_ids = make_tickets(3_000)
+    job = new_job(user, make_view("Everything"))
+    job_enqueue(job=job)
+    watch = ProgressWatch(job)
+
+    first = worker(processes)
+    wait_until(lambda: watch.reached(300), "300 processed")
+    horse = Job.objects.get(pk=job.pk).claim_pid
+    if stop == "ctrl-c":
+        first.popen.send_signal(signal.SIGINT)
+        first.popen.wait(timeout=20)  # rq alone would wait for the job's end
+    else:
+        first.kill()
+    wait_until(lambda: process_gone(horse), "the work-horse to stop", timeout=20)
+
+    job.refresh_from_db()
+    assert (job.status, job.resumed_count) == ("queued", 1)
+    assert job.processed < 3_000
+
+    processes("recover_jobs", "--watch")
+    worker(processes)
+    wait_until(watch.finished, "the job to finish")
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.succeeded) == ("succeeded", 3_000, 3_000)
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+    watch.assert_never_went_back_or_past_the_total()

@@ -21,9 +21,10 @@ class Command(BaseCommand):
         if job is None:
             raise CommandError(f"There is no job {job_id}.")
         if not job_resume(job=job):
+            state = job.get_status_display().lower()
+            where = f"is {state}" if not job.is_finished else f"ended {state}"
             raise CommandError(
-                f"Job {job_id} is {job.get_status_display().lower()}; only a "
-                "failed job can be resumed."
+                f"Job {job_id} {where}; only a failed job can be resumed."
             )
         job.refresh_from_db()
         self.stdout.write(f"Job {job_id} queued again ({job.rq_job_id}).")
