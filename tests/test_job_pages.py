@@ -278,9 +278,7 @@ def test_a_resumed_jobs_rate_counts_only_its_current_run(client, agent):
 
 
 @pytest.mark.django_db
-def test_a_job_that_failed_while_collecting_says_its_list_is_incomplete(
-    client, agent
-):
+def test_a_job_that_failed_while_collecting_says_its_list_is_incomplete(client, agent):
     job = make_job(
         agent,
         status=Job.Status.FAILED,
