@@ -161,17 +161,19 @@ def test_a_job_that_fails_while_collecting_keeps_counts_that_add_up(
 ):
     make_tickets(500, tags=lambda n: ["vip"] if n % 2 else ["base"])
     job = new_job(user, make_view("Everything"))
-    tool = get_tool("tag-manager")
-    pages_then_failure = tool.iter_tickets
+    # Patched on the class: an attribute set on the shared tool instance
+    # would outlive the test.
+    tool_class = type(get_tool("tag-manager"))
+    pages_then_failure = tool_class.iter_tickets
 
-    def failing_after_300(client, params):
-        for n, ticket in enumerate(pages_then_failure(client, params)):
+    def failing_after_300(self, client, params):
+        for n, ticket in enumerate(pages_then_failure(self, client, params)):
             if n == 300:
                 raise ServerError("the view stopped answering")
             yield ticket
 
     monkeypatch.setattr("jobs.engine.COLLECT_BATCH", 100)
-    monkeypatch.setattr(tool, "iter_tickets", failing_after_300)
+    monkeypatch.setattr(tool_class, "iter_tickets", failing_after_300)
 
     job_run(job_id=job.pk)
 

@@ -132,7 +132,7 @@ def test_when_others_spend_the_allowance_the_shared_budget_slows_down(
     now = timezone.now()
     agents = [
         RequestLog(at=moment, method="PUT", path="/agent", status_code=200)
-        for moment in (now, now + timedelta(seconds=59))
+        for moment in (now, now + timedelta(seconds=60))
         for _ in range(90)
     ]
     RequestLog.objects.bulk_create(agents)
