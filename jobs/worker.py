@@ -68,6 +68,8 @@ class RecoveringWorker(Worker):
 
 
 def _stop_the_run(signum, frame) -> None:
+    # Once is enough: a second signal would cut short the handing back.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # jobs.services.job_run gives the job back to the queue on SystemExit.
     raise SystemExit("the worker is shutting down")
 
