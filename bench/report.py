@@ -110,6 +110,42 @@ def _megabytes(kilobytes: int | None) -> str:
     return "-" if kilobytes is None else f"{kilobytes / 1024:.0f}"
 
 
+def target_lines(results: Results) -> list[str]:
+    """Tag Manager's performance targets against the largest run's figures."""
+    lines = ["Targets (largest run):"]
+    if results.limited:
+        tickets = max(results.limited)
+        run, floor = results.limited[tickets]
+        ratio = run.wall_seconds / floor.seconds
+        lines += [
+            _target("calls per ticket", run.total_calls / tickets, 0.025, "{:.4f}"),
+            _target("wall / floor", ratio, 1.1, "{:.2f}x"),
+            _target(
+                "worker peak RSS (MB)",
+                run.worker.get("peak_rss_kb", 0) / 1024,
+                200,
+                "{:.0f}",
+            ),
+        ]
+        writes = run.job_row_writes_per_chunk()
+        if writes is not None:
+            lines.append(_target("job-row writes per chunk", writes, 2, "{:.1f}"))
+    if results.unlimited:
+        tickets = max(results.unlimited)
+        rate = tickets / results.unlimited[tickets].wall_seconds
+        lines.append(_target("tickets/s, rate limit off", rate, 2000, "{:,.0f}", True))
+    if results.load is not None:
+        lines.append(_target("fragment p95 (ms)", results.load.p95_ms, 50, "{:.0f}"))
+    return lines
+
+
+def _target(name, value, target, form: str, at_least: bool = False) -> str:
+    met = value >= target if at_least else value <= target
+    sign = ">=" if at_least else "<="
+    verdict = "met" if met else f"missed by {abs(value / target - 1):.0%}"
+    return f"- {name}: {form.format(value)} (target {sign} {target:g}): {verdict}"
+
+
 def load_line(load: LoadFigures) -> str:
     return (
         f"Job fragment under load: {load.pollers} pollers, one GET "
@@ -188,4 +224,5 @@ def results_markdown(results: Results, command: str) -> str:
     ]
     if results.load is not None:
         parts += ["", load_line(results.load)]
+    parts += ["", *target_lines(results)]
     return "\n".join(parts) + "\n"

@@ -88,11 +88,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     try:
-        args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+        sizes = {int(size) for size in args.sizes.split(",") if size.strip()}
     except ValueError:
         parser.error("--sizes takes whole numbers, e.g. 1000,5000")
-    if not args.sizes or min(args.sizes) < 1:
+    if not sizes or min(sizes) < 1:
         parser.error("--sizes needs at least one count above 0")
+    args.sizes = sorted(sizes)
     return args
 
 
@@ -218,7 +219,13 @@ def run_everything(world: World, args: argparse.Namespace, ports: Ports):
 
 
 def _print_and_write(results, args, argv) -> None:
-    from bench.report import load_line, results_markdown, settings_line, table
+    from bench.report import (
+        load_line,
+        results_markdown,
+        settings_line,
+        table,
+        target_lines,
+    )
 
     print()
     print(settings_line(results))
@@ -227,6 +234,8 @@ def _print_and_write(results, args, argv) -> None:
     if results.load is not None:
         print()
         print(load_line(results.load))
+    print()
+    print("\n".join(target_lines(results)))
     if args.write_results:
         words = argv if argv is not None else sys.argv[1:]
         command = "python -m bench.run " + shlex.join(words)

@@ -25,7 +25,7 @@ from bench.tagging import (
     start_add_job,
     wait_until_finished,
 )
-from bench.world import BenchError, World, start_gunicorn, start_worker
+from bench.world import BenchError, Service, World, start_gunicorn, start_worker
 from jobs.models import Job
 from jobs.services import job_cancel
 from sandbox.models import RequestLog, Ticket
@@ -35,6 +35,9 @@ from zendesk.budget import BudgetRate, bucket_key
 logger = logging.getLogger(__name__)
 
 CANCEL_WAIT_SECONDS = 120
+# Tags no seeded ticket has, so that every ticket needs the change.
+TAG_FOR_RUNS = "bench_tagged"
+LOAD_TAG = "bench_polled"
 
 
 class Bench:
@@ -44,6 +47,8 @@ class Bench:
         self.ports = ports
         self.report = Path(world.env["BENCH_WORKER_REPORT"])
         self.user = _bench_user()
+        self.sandbox: Service | None = None
+        self.worker: Service | None = None
         self.results = Results(
             job_latency=args.job_latency,
             rate_limit=settings.ZENDESK_RATE_LIMIT_PER_MINUTE,
@@ -55,7 +60,8 @@ class Bench:
         for tickets in self.args.sizes:
             self._limited_run(tickets)
         if not self.args.skip_load:
-            self._load_check(max(self.args.sizes))
+            # On the tickets of the last (largest) run, still in the sandbox.
+            self._load_check(self.args.sizes[-1])
         if not self.args.skip_per_ticket:
             self._per_ticket_run(self.args.per_ticket_tickets)
 
@@ -109,9 +115,12 @@ class Bench:
         _check_tickets_tagged(TAG_FOR_RUNS, run.succeeded)
 
         logger.info(
-            "%d tickets %s: %.1f s, %d calls", tickets, label, run.wall_seconds,
+            "%d tickets %s: %.1f s, %d calls",
+            tickets,
+            label,
+            run.wall_seconds,
             run.total_calls,
-        )  # fmt: skip
+        )
         return run
 
     def _fresh_sandbox(self, tickets: int) -> None:
@@ -174,10 +183,6 @@ class Bench:
                 raise BenchError(f"Job {job.pk} did not stop after being cancelled")
             time.sleep(0.5)
             job.refresh_from_db()
-
-
-TAG_FOR_RUNS = "bench_tagged"
-LOAD_TAG = "bench_polled"
 
 
 def _bench_user() -> User:
