@@ -20,6 +20,7 @@ class Results:
     job_latency: float
     rate_limit: int
     budget_percent: int
+    jobs_in_flight: int | None = None  # the product's own cap, if it has one
     limited: dict[int, tuple[RunFigures, Floor]] = field(default_factory=dict)
     unlimited: dict[int, RunFigures] = field(default_factory=dict)
     per_ticket: PerTicketFigures | None = None
@@ -158,12 +159,17 @@ def load_line(load: LoadFigures) -> str:
 
 
 def settings_line(results: Results) -> str:
+    in_flight = ""
+    if results.jobs_in_flight is not None:
+        in_flight = (
+            f" and keeps at most {results.jobs_in_flight} Zendesk jobs in flight"
+        )
     return (
         f"Sandbox limit {results.rate_limit} requests a minute; the product "
         f"keeps to {results.budget_percent}% of it "
-        f"({results.budget_per_minute:.0f} a minute); modelled Zendesk job "
-        f"latency {results.job_latency:g} s. Rate limit off: sandbox limit off, "
-        "product budget unbounded, job latency 0."
+        f"({results.budget_per_minute:.0f} a minute){in_flight}; modelled "
+        f"Zendesk job latency {results.job_latency:g} s. Rate limit off: "
+        "sandbox limit off, product budget unbounded, job latency 0."
     )
 
 

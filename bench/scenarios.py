@@ -53,6 +53,7 @@ class Bench:
             job_latency=args.job_latency,
             rate_limit=settings.ZENDESK_RATE_LIMIT_PER_MINUTE,
             budget_percent=settings.ZENDESK_RATE_BUDGET_PERCENT,
+            jobs_in_flight=getattr(settings, "ZENDESK_MAX_JOBS_IN_FLIGHT", None),
         )
 
     def run(self, limited: dict, unlimited: dict) -> Results:
