@@ -15,7 +15,6 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import django
@@ -23,6 +22,7 @@ import django
 from bench.world import (
     ROOT,
     BenchError,
+    Ports,
     World,
     free_port,
     start_redis,
@@ -35,13 +35,6 @@ BUDGET_PERCENT = 80
 # Unmeasured: see bench/README.md for why this is the default.
 DEFAULT_JOB_LATENCY = 2.0
 UNBOUNDED_BUDGET = 100_000_000  # requests a minute: the budget never waits
-
-
-@dataclass(frozen=True)
-class Ports:
-    redis: int
-    sandbox: int
-    web: int
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -25,7 +25,14 @@ from bench.tagging import (
     start_add_job,
     wait_until_finished,
 )
-from bench.world import BenchError, Service, World, start_gunicorn, start_worker
+from bench.world import (
+    BenchError,
+    Ports,
+    Service,
+    World,
+    start_gunicorn,
+    start_worker,
+)
 from jobs.models import Job
 from jobs.services import job_cancel
 from sandbox.models import RequestLog, Ticket
@@ -41,7 +48,7 @@ LOAD_TAG = "bench_polled"
 
 
 class Bench:
-    def __init__(self, world: World, args: argparse.Namespace, ports) -> None:
+    def __init__(self, world: World, args: argparse.Namespace, ports: Ports) -> None:
         self.world = world
         self.args = args
         self.ports = ports

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -24,6 +25,13 @@ STOP_WAIT_SECONDS = 15
 START_WAIT_SECONDS = 60
 # rq takes a second signal within a second of the first for a repeat.
 SIGNAL_GAP_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class Ports:
+    redis: int
+    sandbox: int
+    web: int
 
 
 class BenchError(Exception):
