@@ -23,8 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STOP_WAIT_SECONDS = 15
 START_WAIT_SECONDS = 60
-# rq takes a second signal within a second of the first for a repeat.
-SIGNAL_GAP_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -47,17 +45,9 @@ def free_port() -> int:
 class Service:
     """One process of the world, its output in a log file of its own."""
 
-    def __init__(
-        self,
-        name: str,
-        command: list[str],
-        env: dict,
-        log: Path,
-        stop_signals: tuple[int, ...] = (signal.SIGTERM,),
-    ) -> None:
+    def __init__(self, name: str, command: list[str], env: dict, log: Path) -> None:
         self.name = name
         self.log = log
-        self.stop_signals = stop_signals
         with log.open("a") as output:
             # A session of its own: Ctrl-C reaches only the benchmark, which
             # then stops its services in order.
@@ -91,10 +81,8 @@ class Service:
             _kill_if_still(pid, command)
 
     def _signal_and_wait(self) -> None:
-        for number, signum in enumerate(self.stop_signals):
-            if number:
-                time.sleep(SIGNAL_GAP_SECONDS)
-            self.popen.send_signal(signum)
+        # The product's worker hands its running job back on SIGTERM.
+        self.popen.send_signal(signal.SIGTERM)
         try:
             self.popen.wait(timeout=STOP_WAIT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -155,12 +143,11 @@ class World:
         name: str,
         command: list[str],
         extra_env: dict | None = None,
-        stop_signals: tuple[int, ...] = (signal.SIGTERM,),
     ) -> Service:
         self.stop(name)
         log = self.workdir / f"{name}.log"
         env = {**self.env, **(extra_env or {})}
-        service = Service(name, command, env, log, stop_signals)
+        service = Service(name, command, env, log)
         self.services[name] = service
         return service
 
@@ -263,11 +250,7 @@ def wait_for_http(service: Service, url: str) -> None:
 def start_worker(world: World, redis_url: str, env: dict) -> Service:
     """A real `manage.py rqworker`, waited for until it has registered."""
     command = [sys.executable, "manage.py", "rqworker", "default"]
-    # Twice: rq's cold shutdown, which ends the job's work-horse at once
-    # rather than waiting for the job to finish.
-    service = world.start(
-        "worker", command, env, stop_signals=(signal.SIGTERM, signal.SIGTERM)
-    )
+    service = world.start("worker", command, env)
     connection = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + START_WAIT_SECONDS
     while time.monotonic() < deadline:
