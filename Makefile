@@ -1,9 +1,10 @@
 # Two commands set everything up: `make run` and `make test`. CI also runs
 # `make test-postgres`, the suite again against a PostgreSQL server of its own.
+# `make bench` runs the benchmark (bench/README.md); the tests never do.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-.PHONY: run test test-postgres venv clean-sandbox
+.PHONY: run test test-postgres venv clean-sandbox bench
 
 venv: $(VENV)/.installed
 
@@ -37,3 +38,12 @@ test-postgres: venv
 
 clean-sandbox: venv .env
 	$(BIN)/python manage.py seed_sandbox --tickets 10000 --reset
+
+# Pass options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--sizes 1000,5000".
+bench: venv $(VENV)/.bench-installed
+	@scripts/ensure-packages redis-server=redis-server
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/bench.txt
+	touch $@

@@ -29,6 +29,11 @@ urlpatterns = [
     ),
     *api("api/v2/tickets/<int:ticket_id>", views.ticket_detail, "ticket"),
     *api(
+        "api/v2/tickets/<int:ticket_id>/tags",
+        views.ticket_tags_add,
+        "ticket_tags",
+    ),
+    *api(
         "api/v2/job_statuses/show_many",
         views.job_statuses_show_many,
         "job_statuses_show_many",

@@ -376,6 +376,53 @@ def test_an_unknown_ticket_fails_as_not_found(api):
     assert result["details"] == "Ticket not found"
 
 
+def test_the_tags_call_adds_tags_to_one_ticket_and_keeps_the_others(api):
+    ticket = make_ticket(tags=["keep"])
+    other = make_ticket(tags=["keep"])
+
+    response = api.put(f"tickets/{ticket.pk}/tags.json", {"tags": ["New Tag", "keep"]})
+
+    assert response.status_code == 200
+    assert response.json() == {"tags": ["keep", "new", "tag"]}
+    assert tags_of(ticket) == ["keep", "new", "tag"]
+    assert tags_of(other) == ["keep"]
+
+
+def test_the_tags_call_refuses_a_closed_ticket_and_an_unknown_one(api):
+    closed = make_ticket(status="closed", tags=["old"])
+
+    refused = api.put(f"tickets/{closed.pk}/tags.json", {"tags": ["new"]})
+    unknown = api.put("tickets/424242/tags.json", {"tags": ["new"]})
+
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "RecordInvalid"
+    assert tags_of(closed) == ["old"]
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize("body", [{}, {"tags": []}, {"tags": [1]}, ["a"]])
+def test_the_tags_call_refuses_bodies_without_tags(api, body):
+    ticket = make_ticket(tags=["keep"])
+
+    response = api.put(f"tickets/{ticket.pk}/tags", body)
+
+    assert response.status_code == 400
+    assert tags_of(ticket) == ["keep"]
+
+
+def test_the_tags_call_counts_against_the_rate_limit(api, clock, settings):
+    settings.SANDBOX_RATE_LIMIT_PER_MINUTE = 2
+    ticket = make_ticket()
+
+    api.get("views/active.json")
+    allowed = api.put(f"tickets/{ticket.pk}/tags.json", {"tags": ["a"]})
+    refused = api.put(f"tickets/{ticket.pk}/tags.json", {"tags": ["b"]})
+
+    assert allowed.status_code == 200
+    assert refused.status_code == 429
+    assert tags_of(ticket) == ["a"]
+
+
 @pytest.mark.parametrize(
     "ids",
     ["", "?ids=", "?ids=1,two", "?ids=" + ",".join(str(n) for n in range(1, 102))],
