@@ -89,6 +89,7 @@ class JobEngine:
         self.clock = clock
         self.window = Window(settings.ZENDESK_MAX_JOBS_IN_FLIGHT)
         self._mirrored_at = -MIRROR_EVERY_SECONDS
+        self._typical_job_seconds = FIRST_POLL_SECONDS
 
     def run(self) -> None:
         if self.job.phase == Job.Phase.COLLECTING:
@@ -199,15 +200,19 @@ class JobEngine:
                 break
             self.sleep(poll_wait)
             settled = self._poll(in_flight, queue)
-            # Soon again while jobs are ending; slower while they are queued.
-            poll_wait = (
-                FIRST_POLL_SECONDS
-                if settled
-                else min(poll_wait * 1.5, LONGEST_POLL_SECONDS)
-            )
+            poll_wait = self._next_poll_wait(poll_wait, settled)
 
         if stop is not None:
             raise stop
+
+    def _next_poll_wait(self, last_wait: float, settled: int) -> float:
+        """Soon again while jobs are ending, but no more often than a third
+        of the time Zendesk's jobs have been taking (each poll spends the
+        rate budget the updates need); slower while they stay queued."""
+        if not settled:
+            return min(last_wait * 1.5, LONGEST_POLL_SECONDS)
+        wait = self._typical_job_seconds / 3
+        return min(max(wait, FIRST_POLL_SECONDS), LONGEST_POLL_SECONDS)
 
     def _sent_earlier(self) -> list[SentChunk]:
         """Chunks an earlier run sent but never recorded (it crashed)."""
@@ -316,10 +321,15 @@ class JobEngine:
                     if final is None:
                         continue  # still queued or working
                     self._record(chunk.ticket_ids, self._outcome(chunk, final))
+                    self._note_job_time(self.clock() - chunk.sent_at)
                 del in_flight[job_id]
                 settled += 1
         self.window.freed(settled)
         return settled
+
+    def _note_job_time(self, seconds: float) -> None:
+        # A moving average: recent jobs count most.
+        self._typical_job_seconds += (seconds - self._typical_job_seconds) / 4
 
     def _final_status(self, chunk: SentChunk, job_status: dict | None) -> dict | None:
         """The status to record the chunk by, or None while its job runs."""

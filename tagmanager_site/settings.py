@@ -231,8 +231,11 @@ ZENDESK_RATE_LIMIT_WAIT_SECONDS = env.float(
 # How long a chunk may wait for its Zendesk job, or for room to queue one.
 ZENDESK_JOB_WAIT_SECONDS = env.float("ZENDESK_JOB_WAIT_SECONDS", default=600.0)
 # How many update_many jobs one run keeps queued at Zendesk at once. Zendesk
-# allows 30 per account, shared with every other run and integration.
-ZENDESK_MAX_JOBS_IN_FLIGHT = env.int("ZENDESK_MAX_JOBS_IN_FLIGHT", default=10)
+# allows 30 per account, shared with every other run and integration; 20
+# leaves a third of them, and the engine also keeps within what Zendesk's
+# zendesk-ratelimit-inflight-jobs header says is left. Keeping up with the
+# rate limit takes about (requests a second) x (seconds a Zendesk job takes).
+ZENDESK_MAX_JOBS_IN_FLIGHT = env.int("ZENDESK_MAX_JOBS_IN_FLIGHT", default=20)
 
 # The rate budget. Zendesk limits requests per account, and agents working in
 # Zendesk spend the same allowance: every worker and web process together
