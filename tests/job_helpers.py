@@ -49,6 +49,22 @@ def new_job(user, view, *, tags=("vip",), limit: int = 10_000) -> Job:
     return job_create(tool=get_tool("tag-manager"), user=user, params=params)
 
 
+VIEW_PARAMS = {
+    "source": {"type": "view", "id": 1, "title": "Everything"},
+    "operation": "add",
+    "tags": ["vip"],
+    "limit": 100,
+    "dry_run": False,
+}
+
+
+def job_row(user, **fields) -> Job:
+    """A job row in whatever state the test asks for, with nothing run."""
+    fields.setdefault("params", VIEW_PARAMS)
+    tool = get_tool("tag-manager").get_row()
+    return Job.objects.create(tool=tool, created_by=user, **fields)
+
+
 def run_engine(job: Job, *, fake_time: FakeTime | None = None) -> Job:
     """Claim the job and run the engine in this process; with
     `fake_time=None`, on real time."""

@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from jobs.models import Job, TicketResult
+from tests.job_helpers import job_row as make_job
 from tools.models import Tool
-from tools.registry import get_tool
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +26,6 @@ def strict_client(agent) -> Client:
     client = Client(enforce_csrf_checks=True)
     client.force_login(agent)
     return client
-
-
-def make_job(user, **fields) -> Job:
-    params = {
-        "source": {"type": "view", "id": 1, "title": "Everything"},
-        "operation": "add",
-        "tags": ["vip"],
-        "limit": 100,
-        "dry_run": False,
-    }
-    tool = get_tool("tag-manager").get_row()
-    return Job.objects.create(tool=tool, created_by=user, params=params, **fields)
 
 
 def page_token(html: str) -> str:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.roles import SUPERVISOR
 from jobs.models import Job, TicketResult
-from tools.registry import get_tool
+from tests.job_helpers import job_row as make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -18,18 +18,6 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def agent(make_user):
     return make_user("agent")
-
-
-def make_job(user, **fields) -> Job:
-    params = {
-        "source": {"type": "view", "id": 1, "title": "Everything"},
-        "operation": "add",
-        "tags": ["vip"],
-        "limit": 100,
-        "dry_run": False,
-    }
-    tool = get_tool("tag-manager").get_row()
-    return Job.objects.create(tool=tool, created_by=user, params=params, **fields)
 
 
 def listed(response) -> list[int]:

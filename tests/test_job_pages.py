@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from jobs.models import Job
-from tools.registry import get_tool
+from tests.job_helpers import job_row
 
 PARAMS = {
     "source": {"type": "view", "id": 7, "title": "Open tickets"},
@@ -20,10 +20,9 @@ def agent(make_user):
     return make_user("agent")
 
 
-def make_job(user, **fields) -> Job:
-    tool_row = get_tool("tag-manager").get_row()
-    fields.setdefault("params", PARAMS)
-    return Job.objects.create(tool=tool_row, created_by=user, **fields)
+def page_job(user, **fields) -> Job:
+    """A job row adding two tags to "Open tickets", as the pages show it."""
+    return job_row(user, **{"params": PARAMS, **fields})
 
 
 def fragment(client, job):
@@ -32,7 +31,7 @@ def fragment(client, job):
 
 @pytest.mark.django_db
 def test_a_running_job_fragment_polls_itself(client, agent):
-    job = make_job(
+    job = page_job(
         agent,
         status=Job.Status.RUNNING,
         phase=Job.Phase.UPDATING,
@@ -60,7 +59,7 @@ def test_a_running_job_fragment_polls_itself(client, agent):
 )
 def test_a_finished_job_fragment_stops_polling(client, agent, status):
     now = timezone.now()
-    job = make_job(
+    job = page_job(
         agent,
         status=status,
         phase=Job.Phase.DONE,
@@ -86,7 +85,7 @@ def test_a_finished_job_fragment_stops_polling(client, agent, status):
 
 @pytest.mark.django_db
 def test_a_job_that_failed_before_finding_tickets_shows_no_progress(client, agent):
-    job = make_job(
+    job = page_job(
         agent,
         status=Job.Status.FAILED,
         phase=Job.Phase.DONE,
@@ -105,7 +104,7 @@ def test_a_job_that_failed_before_finding_tickets_shows_no_progress(client, agen
 
 @pytest.mark.django_db
 def test_the_job_page_describes_the_job_in_words(client, agent):
-    job = make_job(agent)
+    job = page_job(agent)
     client.force_login(agent)
 
     html = client.get(job.get_absolute_url()).content.decode()
@@ -117,7 +116,7 @@ def test_the_job_page_describes_the_job_in_words(client, agent):
 @pytest.mark.django_db
 def test_an_agent_cannot_see_another_agents_job(client, agent, django_user_model):
     other = django_user_model.objects.create_user("other", password="unused-pw-2")
-    job = make_job(agent)
+    job = page_job(agent)
     client.force_login(other)
 
     assert client.get(job.get_absolute_url()).status_code == 404
@@ -135,7 +134,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, url):
 
 @pytest.mark.django_db
 def test_job_output_is_escaped(client, agent):
-    job = make_job(
+    job = page_job(
         agent,
         status=Job.Status.FAILED,
         error_message="<script>alert(1)</script>",
@@ -156,7 +155,7 @@ def test_job_output_is_escaped(client, agent):
 def test_staff_see_jobs_and_tools_in_the_admin_read_only(
     client, agent, django_user_model, url
 ):
-    make_job(agent)
+    page_job(agent)
     boss = django_user_model.objects.create_superuser("boss", password="unused-pw-4")
 
     client.force_login(agent)
@@ -174,7 +173,7 @@ def test_staff_see_jobs_and_tools_in_the_admin_read_only(
 
 @pytest.mark.django_db
 def test_an_htmx_poll_after_the_session_ended_reloads_to_the_login_page(client, agent):
-    job = make_job(agent, status=Job.Status.RUNNING)
+    job = page_job(agent, status=Job.Status.RUNNING)
 
     response = fragment(client, job)
 
@@ -185,8 +184,8 @@ def test_an_htmx_poll_after_the_session_ended_reloads_to_the_login_page(client, 
 
 @pytest.mark.django_db
 def test_the_job_list_says_what_each_job_does(client, agent):
-    make_job(agent, estimated_total=1_234)
-    make_job(agent, status=Job.Status.SUCCEEDED, dry_run=True, total=5, processed=5)
+    page_job(agent, estimated_total=1_234)
+    page_job(agent, status=Job.Status.SUCCEEDED, dry_run=True, total=5, processed=5)
     client.force_login(agent)
 
     html = client.get("/jobs/").content.decode()
@@ -199,7 +198,7 @@ def test_the_job_list_says_what_each_job_does(client, agent):
 @pytest.mark.django_db
 def test_no_page_shows_the_zendesk_secret(client, agent, settings):
     settings.ZENDESK_API_TOKEN = "very-secret-token-value"
-    job = make_job(agent, error_message="Zendesk refused the configured credentials.")
+    job = page_job(agent, error_message="Zendesk refused the configured credentials.")
     client.force_login(agent)
 
     for url in ["/", "/jobs/", job.get_absolute_url(), "/tools/tag-manager/"]:
@@ -221,7 +220,7 @@ def test_not_found_pages_speak_plainly(client, agent):
 
 @pytest.mark.django_db
 def test_a_resumed_job_waiting_again_shows_how_far_it_got(client, agent):
-    job = make_job(
+    job = page_job(
         agent,
         status=Job.Status.QUEUED,
         phase=Job.Phase.UPDATING,
@@ -240,7 +239,7 @@ def test_a_resumed_job_waiting_again_shows_how_far_it_got(client, agent):
 @pytest.mark.django_db
 def test_a_running_job_gone_quiet_says_so(client, agent, settings):
     quiet = timezone.timedelta(seconds=5 * settings.JOB_HEARTBEAT_SECONDS)
-    job = make_job(
+    job = page_job(
         agent,
         status=Job.Status.RUNNING,
         phase=Job.Phase.UPDATING,
@@ -258,7 +257,7 @@ def test_a_running_job_gone_quiet_says_so(client, agent, settings):
 @pytest.mark.django_db
 def test_a_resumed_jobs_rate_counts_only_its_current_run(client, agent):
     now = timezone.now()
-    job = make_job(
+    job = page_job(
         agent,
         status=Job.Status.RUNNING,
         phase=Job.Phase.UPDATING,
@@ -279,7 +278,7 @@ def test_a_resumed_jobs_rate_counts_only_its_current_run(client, agent):
 
 @pytest.mark.django_db
 def test_a_job_that_failed_while_collecting_says_its_list_is_incomplete(client, agent):
-    job = make_job(
+    job = page_job(
         agent,
         status=Job.Status.FAILED,
         phase=Job.Phase.COLLECTING,

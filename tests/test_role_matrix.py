@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.roles import AGENT, OPERATOR, SUPERVISOR
 from jobs.models import Job, TicketResult
+from tests.job_helpers import job_row
 from tools.models import Tool
-from tools.registry import get_tool
 
 pytestmark = pytest.mark.django_db
 
@@ -147,20 +147,8 @@ def jobs(people, rq_queue) -> dict[str, Job]:
     return {"finished": _finished_job(owner), "running": _running_job(owner)}
 
 
-def _job(owner, **fields) -> Job:
-    params = {
-        "source": {"type": "view", "id": 1, "title": "Everything"},
-        "operation": "add",
-        "tags": ["vip"],
-        "limit": 100,
-        "dry_run": False,
-    }
-    tool = get_tool("tag-manager").get_row()
-    return Job.objects.create(tool=tool, created_by=owner, params=params, **fields)
-
-
 def _finished_job(owner) -> Job:
-    job = _job(
+    job = job_row(
         owner,
         status=Job.Status.COMPLETED_WITH_ERRORS,
         phase=Job.Phase.DONE,
@@ -184,7 +172,7 @@ def _finished_job(owner) -> Job:
 
 
 def _running_job(owner) -> Job:
-    return _job(
+    return job_row(
         owner,
         status=Job.Status.RUNNING,
         phase=Job.Phase.UPDATING,
