@@ -115,16 +115,23 @@ class Heartbeat:
     def _beat_until_stopped(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                if not owned(self.claim).update(heartbeat_at=timezone.now()):
+                if not self._beat():
                     logger.warning(
                         "Job %s: claim lost; another process has the job now",
                         self.claim.job_id,
                     )
                     self._lost.set()
                     return
-        except Exception:
-            # A heartbeat that cannot be written only risks a needless
-            # resume, which the claim token makes harmless.
-            logger.exception("Job %s: heartbeat failed", self.claim.job_id)
         finally:
             connection.close()
+
+    def _beat(self) -> bool:
+        """Refresh the heartbeat; False once the claim is gone. A failed
+        write (a dropped connection, a locked database) is retried at the
+        next beat, on a new connection."""
+        try:
+            return bool(owned(self.claim).update(heartbeat_at=timezone.now()))
+        except Exception:
+            logger.exception("Job %s: heartbeat not written", self.claim.job_id)
+            connection.close()
+            return True

@@ -301,10 +301,17 @@ class JobEngine:
 
         self.window.saw_remaining(self.client.inflight_jobs_remaining)
         # Written before waiting: a run resumed after a crash polls this
-        # Zendesk job instead of sending the chunk blind.
-        self.job.results.filter(
-            ticket_id__in=ticket_ids, outcome=Outcome.PENDING
+        # Zendesk job instead of sending the chunk blind. Only while this run
+        # holds the job: a run that lost it must not hide the rows from the
+        # run that has it (which then sends them again, harmlessly).
+        marked = self.job.results.filter(
+            ticket_id__in=ticket_ids,
+            outcome=Outcome.PENDING,
+            job__status=Job.Status.RUNNING,
+            job__claim_token=self.claim.token,
         ).update(zendesk_job_id=job_status["id"])
+        if not marked:
+            raise ClaimLost
         return SentChunk(job_status["id"], ticket_ids, sent_at=self.clock())
 
     def _poll(self, in_flight: dict[str, SentChunk], queue: ChunkQueue) -> int:
@@ -363,7 +370,17 @@ class JobEngine:
         whichever process asked)."""
         if self.heartbeat is not None and self.heartbeat.lost:
             raise ClaimLost
-        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+        # The heartbeat may not have noticed yet: ask the row itself.
+        row = Job.objects.filter(pk=self.job.pk).values(
+            "status", "claim_token", "cancel_requested"
+        )
+        current = row.first() or {}
+        if (current.get("status"), current.get("claim_token")) != (
+            Job.Status.RUNNING,
+            self.claim.token,
+        ):
+            raise ClaimLost
+        if current.get("cancel_requested"):
             raise JobCancelled
 
     def _outcome(self, chunk: SentChunk, job_status: dict) -> ChunkOutcome:

@@ -97,7 +97,7 @@ def csv_pieces(jobs: Iterable[Job]) -> Iterator[str]:
 def _csv_cell(record: dict, name: str) -> object:
     value = record[name]
     if name == "tags_before":
-        return " ".join(value)  # a tag never holds a space
+        value = " ".join(value)  # a tag never holds a space
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value

@@ -134,7 +134,12 @@ def _requeue(job: Job, now: datetime, reason: str, *, was_running: bool) -> bool
     and put it on the queue."""
     rq_job_id = new_rq_job_id(job.pk)
     if was_running:
-        unchanged = Q(status=Job.Status.RUNNING, claim_token=job.claim_token)
+        # Also the heartbeat judged: one that beat meanwhile is alive.
+        unchanged = Q(
+            status=Job.Status.RUNNING,
+            claim_token=job.claim_token,
+            heartbeat_at=job.heartbeat_at,
+        )
         resumes = F("resumed_count") + 1
     else:
         unchanged = Q(status=Job.Status.QUEUED, rq_job_id=job.rq_job_id)

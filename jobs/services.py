@@ -8,7 +8,7 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # worker would, and those chunks fail with the reason instead.
 INLINE_CLIENT_OPTIONS = {"rate_limit_wait_seconds": 30, "read_timeout": 30}
 INLINE_JOB_WAIT_SECONDS = 30
+SENT_BUT_UNREAD = "Sent to Zendesk, but the job stopped before the result was read"
 
 
 def job_create(
@@ -139,17 +140,30 @@ def job_resume(*, job: Job) -> bool:
         )
         if not moved:
             return False
-        job.results.filter(outcome=TicketResult.Outcome.FAILED).update(
-            outcome=TicketResult.Outcome.PENDING, error=""
-        )
-        fields = _counts_from_rows(job)
         if job.dry_run:
-            fields["phase"] = Job.Phase.COLLECTING  # a dry run is only its list
+            # A dry run is only its list of tickets: take it again whole.
+            job.results.all().delete()
+            fields = {**_counts_from_rows(job), "phase": Job.Phase.COLLECTING}
+        else:
+            _reopen_failed_results(job)
+            fields = _counts_from_rows(job)
         Job.objects.filter(pk=job.pk).update(**fields)
 
     logger.info("Job %s resumed by request", job.pk)
     job_enqueue(job=job)
     return True
+
+
+def _reopen_failed_results(job: Job) -> None:
+    """Make a failed job's failed tickets pending again. Only those whose
+    result was never read keep their Zendesk job, to be read first; the
+    others are sent again."""
+    failed = job.results.filter(outcome=TicketResult.Outcome.FAILED)
+    unread = Q(error__startswith=SENT_BUT_UNREAD)
+    failed.filter(unread).update(outcome=TicketResult.Outcome.PENDING, error="")
+    failed.exclude(unread).update(
+        outcome=TicketResult.Outcome.PENDING, error="", zendesk_job_id=""
+    )
 
 
 def job_run(
@@ -251,11 +265,26 @@ def _hand_to_worker(job: Job, claim: Claim, inline_limit: int | None) -> None:
 
 
 def _finish(job: Job, claim: Claim) -> None:
-    job.refresh_from_db()
-    # A dry run's failures are predictions; the dry run itself succeeded.
-    with_errors = job.failed and not job.dry_run
-    status = Job.Status.COMPLETED_WITH_ERRORS if with_errors else Job.Status.SUCCEEDED
-    _end(job, status, claim_token=claim.token)
+    """End a run that got through every ticket. Counts come from the rows,
+    and a ticket somehow left pending is failed with a reason, so the job
+    never reports success over a ticket without an outcome."""
+    with transaction.atomic():
+        if not owned(claim).select_for_update().exists():
+            logger.warning("Job %s: not ending it, another process has it", job.pk)
+            return
+        left_open = job.results.filter(outcome=TicketResult.Outcome.PENDING)
+        if left_open.update(
+            outcome=TicketResult.Outcome.FAILED,
+            error="The job ended without an answer for this ticket.",
+        ):
+            logger.error("Job %s ended with tickets still pending", job.pk)
+        counts = _counts_from_rows(job)
+        # A dry run's failures are predictions; the dry run itself succeeded.
+        with_errors = counts["failed"] and not job.dry_run
+        status = (
+            Job.Status.COMPLETED_WITH_ERRORS if with_errors else Job.Status.SUCCEEDED
+        )
+        _end(job, status, claim_token=claim.token, **counts)
 
 
 def _fail(job: Job, claim: Claim, message: str) -> None:
@@ -288,10 +317,7 @@ def _close_open_results(job: Job, *, cancelled: bool = False) -> None:
     open_results = job.results.filter(outcome=Outcome.PENDING)
     open_results.exclude(zendesk_job_id="").update(
         outcome=Outcome.FAILED,
-        error=(
-            "Sent to Zendesk, but the job stopped before the result was read: "
-            "the ticket may or may not have changed."
-        ),
+        error=(f"{SENT_BUT_UNREAD}: the ticket may or may not have changed."),
     )
     if cancelled:
         open_results.filter(zendesk_job_id="").update(
@@ -308,6 +334,25 @@ def job_cancel(*, job: Job) -> bool:
     """Cancel a job. A queued one ends at once and is taken off the queue, so
     it makes no Zendesk call; a running one stops before its next chunk.
     Returns False if the job had already ended."""
+    # A job can move between queued and running meanwhile (claimed, or given
+    # back by a stopping worker): try again while it has not ended.
+    for _ in range(3):
+        if _cancel_if_queued(job):
+            logger.info("Job %s cancelled while queued", job.pk)
+            _take_off_queue(job)
+            return True
+        running = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING)
+        if running.update(cancel_requested=True):
+            logger.info(
+                "Job %s: cancel requested; it stops before its next chunk", job.pk
+            )
+            return True
+        if Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).exists():
+            return False
+    return False
+
+
+def _cancel_if_queued(job: Job) -> bool:
     with transaction.atomic():
         ended = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
             status=Job.Status.CANCELLED,
@@ -319,17 +364,7 @@ def job_cancel(*, job: Job) -> bool:
             # A job resumed after a crash already has its list of tickets.
             _close_open_results(job, cancelled=True)
             Job.objects.filter(pk=job.pk).update(**_counts_from_rows(job))
-    if ended:
-        logger.info("Job %s cancelled while queued", job.pk)
-        _take_off_queue(job)
-        return True
-
-    requested = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-        cancel_requested=True
-    )
-    if requested:
-        logger.info("Job %s: cancel requested; it stops before its next chunk", job.pk)
-    return bool(requested)
+    return bool(ended)
 
 
 def _take_off_queue(job: Job) -> None:

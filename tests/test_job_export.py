@@ -190,3 +190,10 @@ def test_ticket_links_go_to_zendesk_unless_it_is_the_sandbox(client, agent, sett
     assert "the sandbox has no ticket pages" in sandbox_page
     assert 'href="https://acme.zendesk.com/agent/tickets/42"' in real_page
     assert records[0]["ticket_url"] == "https://acme.zendesk.com/agent/tickets/42"
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_is_defused():
+    record = {"tags_before": ["+1", "vip"], "error": "=HYPERLINK(x)"}
+
+    assert exports._csv_cell(record, "tags_before") == "'+1 vip"
+    assert exports._csv_cell(record, "error") == "'=HYPERLINK(x)"

@@ -5,20 +5,22 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from django.db.utils import OperationalError
 from django.utils import timezone
 
+from jobs import claims
 from jobs.chunk_results import ChunkOutcome
-from jobs.claims import ClaimLost, claim_job
+from jobs.claims import ClaimLost, Heartbeat, claim_job
 from jobs.engine import JobEngine
 from jobs.models import Job, TicketResult
 from jobs.recovery import recover_jobs
-from jobs.services import job_enqueue, job_resume, job_run
+from jobs.services import job_create, job_enqueue, job_resume, job_run
 from sandbox.faults import inject_fault
 from sandbox.models import JobStatus, RequestLog, Ticket
-from tests.job_helpers import new_job, outcomes
+from tests.job_helpers import new_job, outcomes, tag_params, wait_until
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.registry import get_tool
-from zendesk import ZendeskClient
+from zendesk import ServerError, ZendeskClient
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
@@ -306,3 +308,84 @@ def test_a_collection_cut_short_goes_on_without_counting_back(
     assert (job.status, job.total, job.succeeded) == ("succeeded", 2_500, 2_500)
     assert job.results.count() == 2_500
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+
+
+def test_chunks_sent_by_a_run_that_lost_its_claim_are_left_to_the_new_run(
+    user, rq_queue, sandbox_url, two_jobs_in_flight, monkeypatch
+):
+    ticket_ids = make_tickets(500)
+    job = new_job(user, make_view("Everything"))
+    tool_class = type(get_tool("tag-manager"))
+    original_send = tool_class.send_update
+    sent = {"n": 0}
+
+    def handed_on_during_second_send(self, client, chunk, params):
+        sent["n"] += 1
+        if sent["n"] == 2:
+            # Recovery took this run for dead and queued the job again.
+            Job.objects.filter(pk=job.pk).update(status="queued", claim_token="")
+        return original_send(self, client, chunk, params)
+
+    monkeypatch.setattr(tool_class, "send_update", handed_on_during_second_send)
+    job_run(job_id=job.pk)  # stops quietly: the job is not its own any more
+
+    marked = job.results.exclude(zendesk_job_id="").count()
+    assert marked == 100  # the second chunk's rows were not hidden
+    monkeypatch.undo()
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.succeeded) == ("succeeded", 500, 500)
+    assert outcomes(job) == {Outcome.UPDATED: 500}
+    assert update_calls() == 6  # the second chunk sent by both runs
+    assert all("vip" in tags for tags in tags_of(ticket_ids).values())
+
+
+def test_a_dry_run_that_failed_while_collecting_resumes_whole(
+    user, rq_queue, sandbox_url, monkeypatch
+):
+    make_tickets(500, status=lambda n: "closed" if n % 10 == 0 else "open")
+    params = {**tag_params(make_view("Everything")), "dry_run": True}
+    job = job_create(tool=get_tool("tag-manager"), user=user, params=params)
+    tool_class = type(get_tool("tag-manager"))
+    original_iter = tool_class.iter_tickets
+
+    def view_fails_part_way(self, client, params):
+        for n, ticket in enumerate(original_iter(self, client, params)):
+            if n == 300:
+                raise ServerError("the view stopped answering")
+            yield ticket
+
+    monkeypatch.setattr("jobs.engine.COLLECT_BATCH", 100)
+    monkeypatch.setattr(tool_class, "iter_tickets", view_fails_part_way)
+    job_run(job_id=job.pk)
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+
+    monkeypatch.undo()
+    assert job_resume(job=job)
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.total, job.processed) == ("succeeded", 500, 500)
+    assert outcomes(job) == {Outcome.WOULD_CHANGE: 450, Outcome.FAILED: 50}
+
+
+def test_a_heartbeat_that_fails_once_keeps_beating(user, monkeypatch):
+    job = new_job(user, make_view("Everything"))
+    claim = claim_job(job.pk)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=None)
+    original_owned = claims.owned
+    calls = {"n": 0}
+
+    def flaky_owned(claim_):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("database is locked")
+        return original_owned(claim_)
+
+    monkeypatch.setattr(claims, "owned", flaky_owned)
+    with Heartbeat(claim, interval=0.05) as heartbeat:
+        wait_until(lambda: calls["n"] >= 3, "three beats", timeout=10)
+
+    assert not heartbeat.lost
+    assert Job.objects.get(pk=job.pk).heartbeat_at is not None
