@@ -4,40 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='claim_host',
+            model_name="job",
+            name="claim_host",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddField(
-            model_name='job',
-            name='claim_pid',
+            model_name="job",
+            name="claim_pid",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='job',
-            name='claim_token',
+            model_name="job",
+            name="claim_token",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name='job',
-            name='heartbeat_at',
+            model_name="job",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='job',
-            name='queued_at',
+            model_name="job",
+            name="queued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='job',
-            name='resumed_count',
+            model_name="job",
+            name="resumed_count",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

@@ -4,20 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0002_job_claim_and_heartbeat'),
+        ("jobs", "0002_job_claim_and_heartbeat"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='cancel_requested',
+            model_name="job",
+            name="cancel_requested",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='ticketresult',
-            name='outcome',
-            field=models.CharField(choices=[('pending', 'Pending'), ('updated', 'Updated'), ('unchanged', 'Already correct'), ('would_change', 'Would change'), ('failed', 'Failed'), ('cancelled', 'Not changed (cancelled)')], default='pending', max_length=16),
+            model_name="ticketresult",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("updated", "Updated"),
+                    ("unchanged", "Already correct"),
+                    ("would_change", "Would change"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Not changed (cancelled)"),
+                ],
+                default="pending",
+                max_length=16,
+            ),
         ),
     ]

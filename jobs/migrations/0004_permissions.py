@@ -4,14 +4,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0003_job_cancel'),
+        ("jobs", "0003_job_cancel"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='job',
-            options={'ordering': ['-created_at', '-id'], 'permissions': [('view_all_jobs', "Can see everyone's jobs"), ('manage_all_jobs', "Can cancel, retry and re-run everyone's jobs"), ('view_queue_dashboards', 'Can see the queue dashboards')]},
+            name="job",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("view_all_jobs", "Can see everyone's jobs"),
+                    ("manage_all_jobs", "Can cancel, retry and re-run everyone's jobs"),
+                    ("view_queue_dashboards", "Can see the queue dashboards"),
+                ],
+            },
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0005_job_retry_of'),
+        ("jobs", "0005_job_retry_of"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='processed_at_run_start',
+            model_name="job",
+            name="processed_at_run_start",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='job',
-            name='run_started_at',
+            model_name="job",
+            name="run_started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

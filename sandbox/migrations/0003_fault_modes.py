@@ -40,7 +40,10 @@ class Migration(migrations.Migration):
                     "throttle_rate",
                     models.FloatField(
                         default=0.0,
-                        help_text="Share of API calls answered 429, in HTML. From 0 (never) to 1 (always).",
+                        help_text=(
+                            "Share of API calls answered 429, in HTML. From 0 (never)"
+                            " to 1 (always)."
+                        ),
                         validators=[
                             django.core.validators.MinValueValidator(0.0),
                             django.core.validators.MaxValueValidator(1.0),
@@ -57,7 +60,10 @@ class Migration(migrations.Migration):
                     "server_error_rate",
                     models.FloatField(
                         default=0.0,
-                        help_text="Share of API calls answered 500, 502 or 503. From 0 (never) to 1 (always).",
+                        help_text=(
+                            "Share of API calls answered 500, 502 or 503. From 0 "
+                            "(never) to 1 (always)."
+                        ),
                         validators=[
                             django.core.validators.MinValueValidator(0.0),
                             django.core.validators.MaxValueValidator(1.0),
@@ -79,7 +85,9 @@ class Migration(migrations.Migration):
                     "delay_paths",
                     models.CharField(
                         blank=True,
-                        help_text="Comma-separated parts of paths to slow down; empty: all.",
+                        help_text=(
+                            "Comma-separated parts of paths to slow down; empty: all."
+                        ),
                         max_length=500,
                     ),
                 ),
@@ -87,7 +95,10 @@ class Migration(migrations.Migration):
                     "job_fail_rate",
                     models.FloatField(
                         default=0.0,
-                        help_text="Share of update_many jobs that end failed. From 0 (never) to 1 (always).",
+                        help_text=(
+                            "Share of update_many jobs that end failed. From 0 "
+                            "(never) to 1 (always)."
+                        ),
                         validators=[
                             django.core.validators.MinValueValidator(0.0),
                             django.core.validators.MaxValueValidator(1.0),
@@ -98,7 +109,10 @@ class Migration(migrations.Migration):
                     "job_stuck_rate",
                     models.FloatField(
                         default=0.0,
-                        help_text="Share of update_many jobs that stay queued. From 0 (never) to 1 (always).",
+                        help_text=(
+                            "Share of update_many jobs that stay queued. From 0 "
+                            "(never) to 1 (always)."
+                        ),
                         validators=[
                             django.core.validators.MinValueValidator(0.0),
                             django.core.validators.MaxValueValidator(1.0),
@@ -109,7 +123,10 @@ class Migration(migrations.Migration):
                     "job_vanish_rate",
                     models.FloatField(
                         default=0.0,
-                        help_text="Share of update_many jobs whose status is forgotten at once. From 0 (never) to 1 (always).",
+                        help_text=(
+                            "Share of update_many jobs whose status is forgotten at "
+                            "once. From 0 (never) to 1 (always)."
+                        ),
                         validators=[
                             django.core.validators.MinValueValidator(0.0),
                             django.core.validators.MaxValueValidator(1.0),
@@ -120,14 +137,20 @@ class Migration(migrations.Migration):
                     "too_many_jobs",
                     models.BooleanField(
                         default=False,
-                        help_text="Refuse every new update_many as if the job queue were full.",
+                        help_text=(
+                            "Refuse every new update_many as if the job queue were "
+                            "full."
+                        ),
                     ),
                 ),
                 (
                     "ticket_fail_rate",
                     models.FloatField(
                         default=0.0,
-                        help_text="Share of tickets that fail inside an update_many job, unchanged. From 0 (never) to 1 (always).",
+                        help_text=(
+                            "Share of tickets that fail inside an update_many job, "
+                            "unchanged. From 0 (never) to 1 (always)."
+                        ),
                         validators=[
                             django.core.validators.MinValueValidator(0.0),
                             django.core.validators.MaxValueValidator(1.0),
@@ -139,7 +162,10 @@ class Migration(migrations.Migration):
                     "active_until",
                     models.DateTimeField(
                         blank=True,
-                        help_text="The modes switch themselves off at this time; empty: never.",
+                        help_text=(
+                            "The modes switch themselves off at this time; empty: "
+                            "never."
+                        ),
                         null=True,
                     ),
                 ),

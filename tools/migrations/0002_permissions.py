@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tools', '0001_initial'),
+        ("tools", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='tool',
-            options={'ordering': ['category', 'name'], 'permissions': [('use_admin_tools', 'Can use admin-only tools')]},
+            name="tool",
+            options={
+                "ordering": ["category", "name"],
+                "permissions": [("use_admin_tools", "Can use admin-only tools")],
+            },
         ),
     ]

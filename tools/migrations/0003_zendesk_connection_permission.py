@@ -4,14 +4,22 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tools', '0002_permissions'),
+        ("tools", "0002_permissions"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='tool',
-            options={'ordering': ['category', 'name'], 'permissions': [('use_admin_tools', 'Can use admin-only tools'), ('check_zendesk_connection', 'Can see and test the Zendesk connection')]},
+            name="tool",
+            options={
+                "ordering": ["category", "name"],
+                "permissions": [
+                    ("use_admin_tools", "Can use admin-only tools"),
+                    (
+                        "check_zendesk_connection",
+                        "Can see and test the Zendesk connection",
+                    ),
+                ],
+            },
         ),
     ]
