@@ -117,14 +117,12 @@ class JobAdmin(ViewOnlyAdmin):
     def retry_failed_tickets(
         self, request: HttpRequest, queryset: QuerySet[Job]
     ) -> None:
-        for job in self._managed(request, queryset):
-            try:
-                retry = job_retry(job=job, user=request.user)
-            except JobRefused as refusal:
-                self.message_user(request, str(refusal), messages.WARNING)
-            else:
-                message = f"Job {retry.pk} retries the failed tickets of job {job.pk}."
-                self.message_user(request, message)
+        self._start_each(
+            request,
+            self._managed(request, queryset),
+            job_retry,
+            "Job {new} retries the failed tickets of job {old}.",
+        )
 
     @admin.action(
         description="Export selected jobs' results (CSV)", permissions=["export"]
@@ -148,15 +146,19 @@ class JobAdmin(ViewOnlyAdmin):
         if request.POST.get("post") != "yes":
             return self._rerun_confirmation(request, jobs)
 
+        self._start_each(request, jobs, job_rerun, "Job {new} re-runs job {old}.")
+        return None
+
+    def _start_each(self, request: HttpRequest, jobs, start, said: str) -> None:
+        """Start a follow-up job for each job, saying what started (`said`,
+        with {new} and {old} job numbers) or why not."""
         for job in jobs:
             try:
-                rerun = job_rerun(job=job, user=request.user)
+                new = start(job=job, user=request.user)
             except JobRefused as refusal:
                 self.message_user(request, str(refusal), messages.WARNING)
             else:
-                message = f"Job {rerun.pk} re-runs job {job.pk}."
-                self.message_user(request, message)
-        return None
+                self.message_user(request, said.format(new=new.pk, old=job.pk))
 
     def _rerun_confirmation(
         self, request: HttpRequest, jobs: list[Job]

@@ -256,10 +256,14 @@ class JobEngine:
         self, queue: ChunkQueue, in_flight: dict[str, SentChunk]
     ) -> None:
         while self.window.room(len(in_flight)) > 0:
-            self._check_still_wanted()
             ticket_ids = queue.next()
             if ticket_ids is None:
                 return
+            try:
+                self._check_still_wanted()
+            except JobCancelled:
+                queue.put_back(ticket_ids)
+                raise
 
             # With jobs in flight, a full Zendesk queue is a reason to poll
             # them; with none, a reason to wait.

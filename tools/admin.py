@@ -84,15 +84,7 @@ class ToolAdmin(admin.ModelAdmin):
         "background_ticket_limit",
     ]
     list_filter = ["enabled", "requires_admin", "category"]
-    fields = [
-        "slug",
-        "name",
-        "category",
-        "enabled",
-        "requires_admin",
-        "inline_ticket_limit",
-        "background_ticket_limit",
-    ]
+    fields = ["slug", *list_display]
     readonly_fields = ["slug", "name", "category"]
 
     def has_add_permission(self, request, obj=None) -> bool:
