@@ -8,6 +8,7 @@ source confirms is a failure, with the reason.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 
@@ -46,12 +47,16 @@ def outcome_from_tickets(
     tool: BaseTool,
     params: dict,
     ticket_ids: list[int],
+    changes: dict[int, dict],
+    since: datetime,
     reason: str,
 ) -> ChunkOutcome:
     """Look at the tickets Zendesk's job said nothing about."""
     outcome = ChunkOutcome()
     try:
-        tickets = {ticket["id"]: ticket for ticket in client.show_tickets(ticket_ids)}
+        applied = tool.find_applied(
+            client, ticket_ids, params, changes=changes, since=since
+        )
     except AuthenticationError:
         raise
     except ZendeskError as error:
@@ -60,13 +65,13 @@ def outcome_from_tickets(
         return outcome
 
     for ticket_id in ticket_ids:
-        ticket = tickets.get(ticket_id)
-        if ticket is None:
+        carried = applied.get(ticket_id)
+        if carried is None:
             outcome.failures[ticket_id] = f"{reason}; the ticket was not found"
-        elif tool.needs_change(list(ticket.get("tags") or []), params):
-            outcome.failures[ticket_id] = reason
-        else:
+        elif carried:
             outcome.updated.append(ticket_id)
+        else:
+            outcome.failures[ticket_id] = reason
     return outcome
 
 

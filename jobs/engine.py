@@ -9,6 +9,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +25,7 @@ from jobs.claims import Claim, ClaimLost, Heartbeat, owned
 from jobs.models import Job, TicketResult
 from jobs.pipeline import ChunkQueue, SentChunk, Window
 from jobs.rq_progress import mirror_progress
-from tools.base import BaseTool
+from tools.base import BaseTool, TicketPlan
 from tools.sources import NOT_FOUND
 from zendesk import (
     AuthenticationError,
@@ -47,6 +48,14 @@ DONE_STATES = {"completed", "failed", "killed"}
 Outcome = TicketResult.Outcome
 
 TICKET_NOT_FOUND = "Not found in Zendesk: deleted, merged or never there"
+# Written on a chunk's rows just before it is sent, and replaced by Zendesk's
+# job id once Zendesk answers. A run that finds it (its predecessor stopped in
+# between) cannot know whether Zendesk took the chunk, so it asks the tickets
+# before sending anything again: a comment must not be added twice.
+UNCONFIRMED_SEND = "unconfirmed"
+# Zendesk's clock and ours may differ: a change counts as this job's if it
+# is no older than the job, less this much.
+CLOCK_MARGIN = timedelta(minutes=2)
 CLOSED_TICKET_PREDICTION = (
     "Closed: Zendesk refuses changes to closed tickets unless the account lets "
     "admins edit them"
@@ -125,26 +134,39 @@ class JobEngine:
         self._finish_collecting(total=len(seen))
 
     def _planned_result(self, ticket: TicketSummary) -> TicketResult:
-        tags = list(ticket.tags)
-        outcome, error = Outcome.PENDING, ""
         if ticket.status == NOT_FOUND:
             # Asked for by id (a list, a retry), but gone from Zendesk.
-            outcome, error = Outcome.FAILED, TICKET_NOT_FOUND
-        elif not self.tool.needs_change(tags, self.params):
-            outcome = Outcome.UNCHANGED
-        elif self.job.dry_run and ticket.status == "closed":
-            # A real run still sends these and records Zendesk's own answer.
-            outcome, error = Outcome.FAILED, CLOSED_TICKET_PREDICTION
-        elif self.job.dry_run:
-            outcome = Outcome.WOULD_CHANGE
+            plan = TicketPlan(needs_change=False, failure=TICKET_NOT_FOUND)
+        else:
+            plan = self.tool.plan_ticket(self.client, ticket, self.params)
+        outcome, error = self._planned_outcome(ticket, plan)
+
         return TicketResult(
             job=self.job,
             ticket_id=ticket.id,
             ticket_status=ticket.status,
-            tags_before=tags,
+            tags_before=list(ticket.tags),
+            fields_before=plan.fields_before,
+            change=plan.change,
             outcome=outcome,
             error=error,
         )
+
+    def _planned_outcome(
+        self, ticket: TicketSummary, plan: TicketPlan
+    ) -> tuple[str, str]:
+        if plan.failure:
+            return Outcome.FAILED, plan.failure
+        if plan.not_applicable:
+            return Outcome.NOT_APPLICABLE, plan.not_applicable
+        if not plan.needs_change:
+            return Outcome.UNCHANGED, ""
+        if self.job.dry_run and ticket.status == "closed":
+            # A real run still sends these and records Zendesk's own answer.
+            return Outcome.FAILED, CLOSED_TICKET_PREDICTION
+        if self.job.dry_run:
+            return Outcome.WOULD_CHANGE, ""
+        return Outcome.PENDING, ""
 
     def _store_collected(self, batch: list[TicketResult], *, collected: int) -> None:
         with transaction.atomic():
@@ -159,12 +181,14 @@ class JobEngine:
         )
         unchanged = by_outcome.get(Outcome.UNCHANGED, 0)
         failed = by_outcome.get(Outcome.FAILED, 0)
+        not_applicable = by_outcome.get(Outcome.NOT_APPLICABLE, 0)
         # Tickets already in the wanted state are done: they cost no call.
-        processed = total if self.job.dry_run else unchanged + failed
+        processed = total if self.job.dry_run else unchanged + failed + not_applicable
         self._update_own_row(
             total=total,
             unchanged=unchanged,
             failed=failed,
+            not_applicable=not_applicable,
             processed=processed,
             phase=Job.Phase.UPDATING,
         )
@@ -187,6 +211,10 @@ class JobEngine:
         """
         in_flight = {chunk.zendesk_job_id: chunk for chunk in self._sent_earlier()}
         queue = ChunkQueue(self._unsent_chunks())
+        for ticket_ids in self._unconfirmed_chunks():
+            resend = self._settle_unconfirmed(ticket_ids)
+            if resend:
+                queue.put_back(resend)
         stop: JobCancelled | None = None
         poll_wait = FIRST_POLL_SECONDS
 
@@ -217,7 +245,7 @@ class JobEngine:
     def _sent_earlier(self) -> list[SentChunk]:
         """Chunks an earlier run sent but never recorded (it crashed)."""
         sent = self.job.results.filter(outcome=Outcome.PENDING).exclude(
-            zendesk_job_id=""
+            zendesk_job_id__in=["", UNCONFIRMED_SEND]
         )
         chunks: dict[str, list[int]] = defaultdict(list)
         for zendesk_job_id, ticket_id in sent.values_list(
@@ -236,6 +264,46 @@ class JobEngine:
             SentChunk(job_id, ids, sent_at=now, resend_if_vanished=True)
             for job_id, ids in chunks.items()
         ]
+
+    def _unconfirmed_chunks(self) -> Iterator[list[int]]:
+        """Chunks an earlier run was sending when it stopped."""
+        ticket_ids = list(
+            self.job.results.filter(
+                outcome=Outcome.PENDING, zendesk_job_id=UNCONFIRMED_SEND
+            ).values_list("ticket_id", flat=True)
+        )
+        if ticket_ids:
+            logger.info(
+                "Job %s: %d tickets were being sent when the job stopped; "
+                "checking whether Zendesk applied them",
+                self.job.pk,
+                len(ticket_ids),
+            )
+        return _batches(ticket_ids, CHUNK_SIZE)
+
+    def _settle_unconfirmed(self, ticket_ids: list[int]) -> list[int]:
+        """Record the tickets of a chunk that may or may not have reached
+        Zendesk which already carry the change (or are gone); return the
+        rest, to be sent again."""
+        applied = self.tool.find_applied(
+            self.client,
+            ticket_ids,
+            self.params,
+            changes=self._planned_changes(ticket_ids),
+            since=self.job.created_at - CLOCK_MARGIN,
+        )
+        outcome = ChunkOutcome(
+            updated=[pk for pk in ticket_ids if applied.get(pk)],
+            failures={
+                pk: TICKET_NOT_FOUND for pk in ticket_ids if applied.get(pk) is None
+            },
+        )
+        self._record(ticket_ids, outcome)
+        return [pk for pk in ticket_ids if applied.get(pk) is False]
+
+    def _planned_changes(self, ticket_ids: list[int]) -> dict[int, dict]:
+        rows = self.job.results.filter(ticket_id__in=ticket_ids)
+        return dict(rows.values_list("ticket_id", "change"))
 
     def _unsent_chunks(self) -> Iterator[list[int]]:
         last_row_id = 0
@@ -281,13 +349,19 @@ class JobEngine:
         """Send one chunk. Returns it as sent, or None when it was settled at
         once (Zendesk refused it, or did not confirm it). Without
         `wait_for_room`, Zendesk's TooManyJobs is raised to the caller."""
+        changes = self._planned_changes(ticket_ids)
+        self._mark_sent(ticket_ids, UNCONFIRMED_SEND)
         try:
             if wait_for_room:
-                job_status = self._send(ticket_ids)
+                job_status = self._send(ticket_ids, changes)
             else:
-                job_status = self.tool.send_update(self.client, ticket_ids, self.params)
+                job_status = self.tool.send_update(
+                    self.client, ticket_ids, self.params, changes=changes
+                )
         except (TooManyJobsError, AuthenticationError):
-            # Authentication: no later chunk can succeed either, the job stops.
+            # Nothing was queued. Authentication: no later chunk can succeed
+            # either, the job stops.
+            self._mark_sent(ticket_ids, "")
             raise
         except ServerError as error:
             # Retries are spent, but an answer lost on the way back may hide
@@ -305,18 +379,23 @@ class JobEngine:
 
         self.window.saw_remaining(self.client.inflight_jobs_remaining)
         # Written before waiting: a run resumed after a crash polls this
-        # Zendesk job instead of sending the chunk blind. Only while this run
-        # holds the job: a run that lost it must not hide the rows from the
-        # run that has it (which then sends them again, harmlessly).
+        # Zendesk job instead of asking the tickets.
+        self._mark_sent(ticket_ids, job_status["id"])
+        return SentChunk(job_status["id"], ticket_ids, sent_at=self.clock())
+
+    def _mark_sent(self, ticket_ids: list[int], zendesk_job_id: str) -> None:
+        """Note on the chunk's rows how far its sending got. Only while this
+        run holds the job: a run that lost it must not hide the rows from
+        the run that has it (which then sends them again, or asks the
+        tickets first)."""
         marked = self.job.results.filter(
             ticket_id__in=ticket_ids,
             outcome=Outcome.PENDING,
             job__status=Job.Status.RUNNING,
             job__claim_token=self.claim.token,
-        ).update(zendesk_job_id=job_status["id"])
+        ).update(zendesk_job_id=zendesk_job_id)
         if not marked:
             raise ClaimLost
-        return SentChunk(job_status["id"], ticket_ids, sent_at=self.clock())
 
     def _poll(self, in_flight: dict[str, SentChunk], queue: ChunkQueue) -> int:
         """Read the in-flight jobs' statuses, up to 100 a call, and record
@@ -326,7 +405,9 @@ class JobEngine:
             for job_id, job_status in self._read_statuses(job_ids).items():
                 chunk = in_flight[job_id]
                 if job_status is None and chunk.resend_if_vanished:
-                    queue.put_back(chunk.ticket_ids)
+                    resend = self._settle_unconfirmed(chunk.ticket_ids)
+                    if resend:
+                        queue.put_back(resend)
                 else:
                     final = self._final_status(chunk, job_status)
                     if final is None:
@@ -403,15 +484,19 @@ class JobEngine:
             tool=self.tool,
             params=self.params,
             ticket_ids=ticket_ids,
+            changes=self._planned_changes(ticket_ids),
+            since=self.job.created_at - CLOCK_MARGIN,
             reason=reason,
         )
 
-    def _send(self, ticket_ids: list[int]) -> dict:
+    def _send(self, ticket_ids: list[int], changes: dict[int, dict]) -> dict:
         """Send the update, waiting while Zendesk has too many jobs queued."""
         deadline = self.clock() + self.job_wait_seconds
         while True:
             try:
-                return self.tool.send_update(self.client, ticket_ids, self.params)
+                return self.tool.send_update(
+                    self.client, ticket_ids, self.params, changes=changes
+                )
             except TooManyJobsError as error:
                 time_left = deadline - self.clock()
                 if time_left <= 0:

@@ -50,6 +50,9 @@ class Job(models.Model):
     succeeded = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # Tickets the tool leaves alone by design (a macro is not applied to
+    # closed tickets): neither a change nor a failure.
+    not_applicable = models.PositiveIntegerField(default=0)
     rq_job_id = models.CharField(max_length=64, blank=True)
     # Who is running the job right now. A run claims the job by writing a
     # fresh token; every write it makes afterwards is conditional on that
@@ -122,7 +125,7 @@ class Job(models.Model):
     @property
     def would_change(self) -> int:
         """For a dry run: tickets that a real run would update."""
-        return self.total - self.unchanged - self.failed
+        return self.total - self.unchanged - self.failed - self.not_applicable
 
 
 class TicketResult(models.Model):
@@ -136,11 +139,16 @@ class TicketResult(models.Model):
         WOULD_CHANGE = "would_change", "Would change"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Not changed (cancelled)"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="results")
     ticket_id = models.BigIntegerField()
     ticket_status = models.CharField(max_length=16, blank=True)
     tags_before = models.JSONField(default=list)
+    # For tools that change more than tags: the ticket's fields that the
+    # change touches, as they were, and the change itself, as it is sent.
+    fields_before = models.JSONField(default=dict, blank=True)
+    change = models.JSONField(default=dict, blank=True)
     outcome = models.CharField(
         max_length=16, choices=Outcome.choices, default=Outcome.PENDING
     )

@@ -252,6 +252,7 @@ def _hand_to_worker(job: Job, claim: Claim, inline_limit: int | None) -> None:
             processed=0,
             unchanged=0,
             failed=0,
+            not_applicable=0,
         )
         if not handed_back:
             return
@@ -394,6 +395,7 @@ def _counts_from_rows(job: Job) -> dict[str, int]:
         "succeeded": by_outcome.get(Outcome.UPDATED, 0),
         "unchanged": by_outcome.get(Outcome.UNCHANGED, 0),
         "failed": by_outcome.get(Outcome.FAILED, 0),
+        "not_applicable": by_outcome.get(Outcome.NOT_APPLICABLE, 0),
     }
     done = sum(counts.values()) + by_outcome.get(Outcome.WOULD_CHANGE, 0)
     return counts | {"total": sum(by_outcome.values()), "processed": done}

@@ -57,11 +57,11 @@ def test_a_running_job_stops_after_the_chunk_in_hand(user, sandbox_url, monkeypa
     original_send = type(tool).send_update
     sent = {"n": 0}
 
-    def cancel_during_third_chunk(self, client, chunk, params):
+    def cancel_during_third_chunk(self, client, chunk, params, **kwargs):
         sent["n"] += 1
         if sent["n"] == 3:
             assert job_cancel(job=job)
-        return original_send(self, client, chunk, params)
+        return original_send(self, client, chunk, params, **kwargs)
 
     monkeypatch.setattr(type(tool), "send_update", cancel_during_third_chunk)
     job_run(job_id=job.pk)

@@ -2,6 +2,7 @@
 process against the sandbox over real HTTP."""
 
 import subprocess
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django.utils import timezone
 from jobs import claims
 from jobs.chunk_results import ChunkOutcome
 from jobs.claims import ClaimLost, Heartbeat, claim_job
-from jobs.engine import JobEngine
+from jobs.engine import UNCONFIRMED_SEND, JobEngine
 from jobs.models import Job, TicketResult
 from jobs.recovery import recover_jobs
 from jobs.services import job_create, job_enqueue, job_resume, job_run
@@ -166,7 +167,7 @@ def test_a_run_stopped_after_sending_resumes_by_reading_zendesk_job(
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
 
 
-def test_a_chunk_whose_zendesk_job_vanished_is_sent_again_on_resume(
+def test_a_chunk_whose_zendesk_job_vanished_is_sent_again_only_where_not_applied(
     user, rq_queue, sandbox_url, two_jobs_in_flight, monkeypatch
 ):
     ticket_ids = make_tickets(300)
@@ -175,13 +176,17 @@ def test_a_chunk_whose_zendesk_job_vanished_is_sent_again_on_resume(
     with pytest.raises(SystemExit):
         job_run(job_id=job.pk)
     JobStatus.objects.all().delete()  # Zendesk forgot its job statuses
+    # ...and the first chunk's job never ran after all.
+    first_chunk = ticket_ids[:100]
+    Ticket.objects.filter(pk__in=first_chunk).update(tags=" ")
 
     monkeypatch.undo()
     job_run(job_id=job.pk)
 
     job.refresh_from_db()
     assert (job.status, job.processed, job.succeeded) == ("succeeded", 300, 300)
-    assert update_calls() == 5  # three chunks, the two that vanished twice
+    # Three chunks, and the one whose tickets did not show the change again.
+    assert update_calls() == 4
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
 
 
@@ -194,14 +199,14 @@ def test_a_tag_an_agent_adds_while_the_job_runs_survives(
     original_send = type(tool).send_update
     sent = {"n": 0}
 
-    def agent_edits_before_third_chunk(self, client, chunk, params):
+    def agent_edits_before_third_chunk(self, client, chunk, params, **kwargs):
         sent["n"] += 1
         if sent["n"] == 3:
             # An agent tags every ticket in Zendesk while the job is half-way.
             for ticket in Ticket.objects.all():
                 ticket.tags = ticket.tags + "escalated "
                 ticket.save(update_fields=["tags"])
-        return original_send(self, client, chunk, params)
+        return original_send(self, client, chunk, params, **kwargs)
 
     monkeypatch.setattr(type(tool), "send_update", agent_edits_before_third_chunk)
     job_run(job_id=job.pk)
@@ -223,11 +228,11 @@ def test_refused_credentials_stop_the_job_and_it_resumes_once_fixed(
     original_send = type(tool).send_update
     sent = {"n": 0}
 
-    def credentials_revoked_at_third_chunk(self, client, chunk, params):
+    def credentials_revoked_at_third_chunk(self, client, chunk, params, **kwargs):
         sent["n"] += 1
         if sent["n"] == 3:
             inject_fault("update_many", 401)
-        return original_send(self, client, chunk, params)
+        return original_send(self, client, chunk, params, **kwargs)
 
     monkeypatch.setattr(type(tool), "send_update", credentials_revoked_at_third_chunk)
     job_run(job_id=job.pk)
@@ -310,7 +315,7 @@ def test_a_collection_cut_short_goes_on_without_counting_back(
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
 
 
-def test_chunks_sent_by_a_run_that_lost_its_claim_are_left_to_the_new_run(
+def test_chunks_sent_by_a_run_that_lost_its_claim_are_checked_by_the_new_run(
     user, rq_queue, sandbox_url, two_jobs_in_flight, monkeypatch
 ):
     ticket_ids = make_tickets(500)
@@ -319,25 +324,29 @@ def test_chunks_sent_by_a_run_that_lost_its_claim_are_left_to_the_new_run(
     original_send = tool_class.send_update
     sent = {"n": 0}
 
-    def handed_on_during_second_send(self, client, chunk, params):
+    def handed_on_during_second_send(self, client, chunk, params, **kwargs):
         sent["n"] += 1
         if sent["n"] == 2:
             # Recovery took this run for dead and queued the job again.
             Job.objects.filter(pk=job.pk).update(status="queued", claim_token="")
-        return original_send(self, client, chunk, params)
+        return original_send(self, client, chunk, params, **kwargs)
 
     monkeypatch.setattr(tool_class, "send_update", handed_on_during_second_send)
     job_run(job_id=job.pk)  # stops quietly: the job is not its own any more
 
-    marked = job.results.exclude(zendesk_job_id="").count()
-    assert marked == 100  # the second chunk's rows were not hidden
+    # The second chunk's rows say only that it was being sent: the run lost
+    # the job before it could write Zendesk's job id on them.
+    marks = Counter(job.results.values_list("zendesk_job_id", flat=True))
+    assert marks[UNCONFIRMED_SEND] == 100
+    assert marks[""] == 300
     monkeypatch.undo()
     job_run(job_id=job.pk)
 
     job.refresh_from_db()
     assert (job.status, job.processed, job.succeeded) == ("succeeded", 500, 500)
     assert outcomes(job) == {Outcome.UPDATED: 500}
-    assert update_calls() == 6  # the second chunk sent by both runs
+    # The new run found the second chunk applied and did not send it again.
+    assert update_calls() == 5
     assert all("vip" in tags for tags in tags_of(ticket_ids).values())
 
 

@@ -7,6 +7,8 @@ hooks below; the engine itself knows nothing about tags or macros.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -16,6 +18,23 @@ from zendesk import TicketSummary, ZendeskClient
 if TYPE_CHECKING:
     from jobs.models import Job
     from tools.models import Tool
+
+
+@dataclass(frozen=True)
+class TicketPlan:
+    """What a tool means to do to one ticket, decided from the snapshot taken
+    before anything changes."""
+
+    needs_change: bool
+    # The ticket's own change, for tools whose changes differ per ticket;
+    # empty when the job's parameters say it all.
+    change: dict[str, Any] = field(default_factory=dict)
+    # The fields the change touches, as they were: shown beside the change.
+    fields_before: dict[str, Any] = field(default_factory=dict)
+    # Why the tool leaves this ticket alone, by design rather than failure.
+    not_applicable: str = ""
+    # Why the ticket cannot be changed, found before sending anything.
+    failure: str = ""
 
 
 class BaseTool:
@@ -79,14 +98,50 @@ class BaseTool:
     ) -> Iterator[TicketSummary]:
         raise NotImplementedError
 
-    def needs_change(self, ticket_tags: list[str], params: dict) -> bool:
-        raise NotImplementedError
+    def plan_ticket(
+        self, client: ZendeskClient, ticket: TicketSummary, params: dict
+    ) -> TicketPlan:
+        return TicketPlan(needs_change=self.needs_change(ticket, params))
 
-    def tags_after(self, ticket_tags: list[str], params: dict) -> list[str]:
+    def needs_change(self, ticket: TicketSummary, params: dict) -> bool:
         raise NotImplementedError
 
     def send_update(
-        self, client: ZendeskClient, ticket_ids: list[int], params: dict
+        self,
+        client: ZendeskClient,
+        ticket_ids: list[int],
+        params: dict,
+        *,
+        changes: dict[int, dict],
     ) -> dict:
-        """Send one update_many call; return Zendesk's job_status."""
+        """Send one update_many call; return Zendesk's job_status. `changes`
+        holds each ticket's planned change (empty for uniform tools)."""
         raise NotImplementedError
+
+    def find_applied(
+        self,
+        client: ZendeskClient,
+        ticket_ids: list[int],
+        params: dict,
+        *,
+        changes: dict[int, dict],
+        since: datetime,
+    ) -> dict[int, bool | None]:
+        """Whether each ticket already carries the change (None: the ticket
+        is gone). Asked when it is unknown whether Zendesk applied a chunk,
+        before sending it again or giving up on it.
+
+        By default a ticket carries the change when it no longer needs it,
+        which holds for changes that can be made twice without harm."""
+        found = {
+            int(ticket["id"]): TicketSummary.from_api(ticket)
+            for ticket in client.show_tickets(ticket_ids)
+        }
+        return {
+            ticket_id: (
+                None
+                if ticket_id not in found
+                else not self.needs_change(found[ticket_id], params)
+            )
+            for ticket_id in ticket_ids
+        }

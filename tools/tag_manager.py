@@ -136,8 +136,8 @@ class TagManager(BaseTool):
             return iter_listed_tickets(client, [int(pk) for pk in source["ids"]])
         return client.iter_view_tickets(source["id"])
 
-    def needs_change(self, ticket_tags: list[str], params: dict) -> bool:
-        present = set(ticket_tags)
+    def needs_change(self, ticket: TicketSummary, params: dict) -> bool:
+        present = set(ticket.tags)
         if params["operation"] == ADD:
             return any(tag not in present for tag in params["tags"])
         return any(tag in present for tag in params["tags"])
@@ -148,7 +148,12 @@ class TagManager(BaseTool):
         return [tag for tag in ticket_tags if tag not in params["tags"]]
 
     def send_update(
-        self, client: ZendeskClient, ticket_ids: list[int], params: dict
+        self,
+        client: ZendeskClient,
+        ticket_ids: list[int],
+        params: dict,
+        *,
+        changes: dict[int, dict],
     ) -> dict:
         if params["operation"] == ADD:
             return client.update_many_tags(ticket_ids, additional_tags=params["tags"])

@@ -6,7 +6,7 @@ Plain `requests`; Django is only read by `ZendeskClient.from_settings`.
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -43,6 +43,10 @@ _TRANSIENT_ERRORS = (
 Sleep = Callable[[float], None]
 
 
+# The ticket fields a tool may read or change besides status and tags.
+EDITABLE_FIELDS = ("subject", "priority", "type", "group_id", "assignee_id")
+
+
 @dataclass(frozen=True)
 class TicketSummary:
     """The few fields of a ticket that bulk tools decide on."""
@@ -51,14 +55,24 @@ class TicketSummary:
     status: str
     tags: tuple[str, ...]
     updated_at: str
+    # EDITABLE_FIELDS plus "custom_fields" ({"field id": value}). Left out of
+    # equality: the id, status, tags and stamp already tell tickets apart.
+    fields: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_api(cls, ticket: dict[str, Any]) -> "TicketSummary":
+        fields = {name: ticket.get(name) for name in EDITABLE_FIELDS}
+        fields["custom_fields"] = {
+            str(entry["id"]): entry.get("value")
+            for entry in ticket.get("custom_fields") or ()
+            if isinstance(entry, dict) and "id" in entry
+        }
         return cls(
             id=int(ticket["id"]),
             status=str(ticket.get("status") or ""),
             tags=tuple(ticket.get("tags") or ()),
             updated_at=str(ticket.get("updated_at") or ""),
+            fields=fields,
         )
 
 
