@@ -244,10 +244,13 @@ def _result_rows(job: Job, results: QuerySet | list) -> list[dict]:
         {
             "result": result,
             "tags_after": (
-                tool.tags_after(list(result.tags_before), job.params)
+                tool.tags_after(
+                    list(result.tags_before), job.params, change=result.change
+                )
                 if result.outcome in changed
                 else result.tags_before
             ),
+            "change_lines": tool.describe_change(result.fields_before, result.change),
         }
         for result in results
     ]

@@ -106,6 +106,17 @@ class BaseTool:
     def needs_change(self, ticket: TicketSummary, params: dict) -> bool:
         raise NotImplementedError
 
+    def tags_after(
+        self, tags_before: list[str], params: dict, *, change: dict
+    ) -> list[str]:
+        """The ticket's tags once changed, for the job page."""
+        raise NotImplementedError
+
+    def describe_change(self, fields_before: dict, change: dict) -> list[str]:
+        """A ticket's change beyond its tags, in lines for people; nothing
+        for tools whose parameters already say it all."""
+        return []
+
     def send_update(
         self,
         client: ZendeskClient,

@@ -142,7 +142,9 @@ class TagManager(BaseTool):
             return any(tag not in present for tag in params["tags"])
         return any(tag in present for tag in params["tags"])
 
-    def tags_after(self, ticket_tags: list[str], params: dict) -> list[str]:
+    def tags_after(
+        self, ticket_tags: list[str], params: dict, *, change: dict
+    ) -> list[str]:
         if params["operation"] == ADD:
             return ticket_tags + [t for t in params["tags"] if t not in ticket_tags]
         return [tag for tag in ticket_tags if tag not in params["tags"]]
