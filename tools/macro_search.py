@@ -20,6 +20,9 @@ class MacroSearchForm(forms.Form):
     q = forms.CharField(
         label="Text to find",
         max_length=MAX_QUERY_LENGTH,
+        widget=forms.SearchInput(
+            attrs={"minlength": MIN_QUERY_LENGTH, "autofocus": True}
+        ),
         help_text="Searched in macro titles and in what their actions set.",
         error_messages={
             "required": "Enter the text to look for.",
@@ -33,10 +36,8 @@ class MacroSearchForm(forms.Form):
     )
 
     def __init__(self, *args: Any, tool: BaseTool | None = None, **kwargs: Any):
+        # BaseTool.get_form names the tool; this form does not need it.
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update(
-            {"type": "search", "minlength": MIN_QUERY_LENGTH, "autofocus": True}
-        )
 
     def clean_q(self) -> str:
         query = self.cleaned_data["q"]
