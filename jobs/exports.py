@@ -98,6 +98,11 @@ def _csv_cell(record: dict, name: str) -> object:
     value = record[name]
     if name == "tags_before":
         value = " ".join(value)  # a tag never holds a space
+    return defused_cell(value)
+
+
+def defused_cell(value: object) -> object:
+    """The value as a spreadsheet will show it rather than run it."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value

@@ -55,6 +55,23 @@ class View(models.Model):
         return self.title
 
 
+class Macro(models.Model):
+    title = models.CharField(max_length=255)
+    active = models.BooleanField(default=True)
+    description = models.TextField(blank=True, default="")
+    position = models.PositiveIntegerField(default=0)
+    # Zendesk's shape: a list of {"field": ..., "value": ...}; see macros.py.
+    actions = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 def _new_job_id() -> str:
     return uuid.uuid4().hex
 

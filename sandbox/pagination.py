@@ -2,7 +2,9 @@
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
@@ -31,14 +33,40 @@ def offset_page(request: HttpRequest) -> OffsetPage:
 
 
 def offset_links(request: HttpRequest, page: OffsetPage, count: int) -> dict:
+    # Filters such as ?active=true must survive into the next page's link.
+    kept = {
+        name: value
+        for name, value in request.GET.items()
+        if name not in ("page", "per_page")
+    }
+
     def link(number: int) -> str:
-        query = urlencode({"page": number, "per_page": page.size})
+        query = urlencode({**kept, "page": number, "per_page": page.size})
         return request.build_absolute_uri(f"{request.path}?{query}")
 
     has_next = page.start + page.size < count
     return {
         "next_page": link(page.number + 1) if has_next else None,
         "previous_page": link(page.number - 1) if page.number > 1 else None,
+    }
+
+
+def offset_listing(
+    request: HttpRequest,
+    queryset: QuerySet,
+    key: str,
+    payload: Callable[[HttpRequest, Any], dict],
+) -> dict:
+    """One offset page of `queryset` the way Zendesk lists it: the rows under
+    `key`, then next_page, previous_page and count."""
+    page = offset_page(request)
+    count = queryset.count()
+
+    rows = queryset[page.start : page.start + page.size]
+    return {
+        key: [payload(request, row) for row in rows],
+        **offset_links(request, page, count),
+        "count": count,
     }
 
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .bulk import FAILED_JOB_MESSAGE, job_state
-from .models import JobStatus, Ticket, View
+from .models import JobStatus, Macro, Ticket, View
 
 
 def iso(moment: datetime) -> str:
@@ -42,6 +42,23 @@ def view_payload(request: HttpRequest, view: View) -> dict:
         },
         "created_at": iso(view.created_at),
         "updated_at": iso(view.updated_at),
+    }
+
+
+def macro_payload(request: HttpRequest, macro: Macro) -> dict:
+    return {
+        "id": macro.pk,
+        "url": _url(request, "macro", macro.pk),
+        "title": macro.title,
+        "active": macro.active,
+        "description": macro.description,
+        "position": macro.position,
+        "actions": macro.actions,
+        # Zendesk's restriction limits a macro to groups or users; the
+        # sandbox's macros are shared with everyone.
+        "restriction": None,
+        "created_at": iso(macro.created_at),
+        "updated_at": iso(macro.updated_at),
     }
 
 

@@ -11,12 +11,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from .conditions import conditions_q
-from .models import Fault, JobStatus, RequestLog, Ticket, View
+from .models import Fault, JobStatus, Macro, RequestLog, Ticket, View
 from .routers import SANDBOX_DB
+from .seed_account import MACROS
 from .tags import normalise_tags, tags_to_text
 
 BATCH_SIZE = 2000
-SANDBOX_MODELS = [Ticket, View, JobStatus, RequestLog, Fault]
+SANDBOX_MODELS = [Ticket, View, Macro, JobStatus, RequestLog, Fault]
 
 # Weights give about 5% closed; every status shows up in a few hundred tickets.
 STATUS_WEIGHTS = {
@@ -112,7 +113,8 @@ class SeedReport:
 
 
 def seed(*, tickets: int, seed: int = 0, reset: bool = False) -> SeedReport:
-    """Top the sandbox up to `tickets` tickets and make sure the views exist."""
+    """Top the sandbox up to `tickets` tickets and make sure the views and the
+    macros exist."""
     with transaction.atomic(using=SANDBOX_DB):
         if reset:
             wipe()
@@ -122,6 +124,7 @@ def seed(*, tickets: int, seed: int = 0, reset: bool = False) -> SeedReport:
         rng = random.Random(f"{seed}:{existing}")
         _create_tickets(rng, missing)
         _ensure_views()
+        _ensure_macros()
 
     return _report(created=missing)
 
@@ -205,6 +208,20 @@ def _ensure_views() -> None:
                 "conditions": conditions,
                 "position": position,
                 "active": title not in INACTIVE_VIEWS,
+            },
+        )
+
+
+def _ensure_macros() -> None:
+    """Create missing macros by title, like the views."""
+    for position, (title, description, active, actions) in enumerate(MACROS, 1):
+        Macro.objects.get_or_create(
+            title=title,
+            defaults={
+                "description": description,
+                "active": active,
+                "position": position,
+                "actions": actions,
             },
         )
 

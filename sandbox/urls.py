@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import macro_views, views
 
 app_name = "sandbox"
 
@@ -21,6 +21,9 @@ urlpatterns = [
     *api("api/v2/views/<int:view_id>", views.view_detail, "view"),
     *api("api/v2/views/<int:view_id>/count", views.view_count, "view_count"),
     *api("api/v2/views/<int:view_id>/tickets", views.view_tickets, "view_tickets"),
+    *api("api/v2/macros", macro_views.macros, "macros"),
+    *api("api/v2/macros/active", macro_views.active_macros, "active_macros"),
+    *api("api/v2/macros/<int:macro_id>", macro_views.macro_detail, "macro"),
     *api("api/v2/tickets/show_many", views.tickets_show_many, "tickets_show_many"),
     *api(
         "api/v2/tickets/update_many",

@@ -4,8 +4,6 @@ Authentication, rate limiting, fault injection and the request log happen in
 gateway.api_endpoint; these functions only do the endpoint's own work.
 """
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -14,7 +12,7 @@ from . import bulk
 from .conditions import UnsupportedCondition, conditions_q
 from .gateway import api_endpoint
 from .models import JobStatus, Ticket, View
-from .pagination import cursor_page, is_whole_number, offset_links, offset_page
+from .pagination import cursor_page, is_whole_number, offset_listing
 from .payloads import (
     job_status_payload,
     ticket_payload,
@@ -22,6 +20,7 @@ from .payloads import (
     view_payload,
 )
 from .responses import ApiError
+from .shortcuts import get_or_404, json_body
 from .tags import normalise_tags, tags_to_text
 
 MAX_IDS = 100
@@ -31,35 +30,25 @@ SANDBOX_USER_ID = 1
 @api_endpoint("GET")
 def active_views(request: HttpRequest) -> JsonResponse:
     views = View.objects.filter(active=True).order_by("position", "id")
-    page = offset_page(request)
-    count = views.count()
-
-    rows = views[page.start : page.start + page.size]
-    return JsonResponse(
-        {
-            "views": [view_payload(request, view) for view in rows],
-            **offset_links(request, page, count),
-            "count": count,
-        }
-    )
+    return JsonResponse(offset_listing(request, views, "views", view_payload))
 
 
 @api_endpoint("GET")
 def view_detail(request: HttpRequest, view_id: int) -> JsonResponse:
-    view = _get_or_404(View.objects, view_id)
+    view = get_or_404(View.objects, view_id)
     return JsonResponse({"view": view_payload(request, view)})
 
 
 @api_endpoint("GET")
 def view_count(request: HttpRequest, view_id: int) -> JsonResponse:
-    view = _get_or_404(View.objects, view_id)
+    view = get_or_404(View.objects, view_id)
     value = _view_tickets(view).count()
     return JsonResponse({"view_count": view_count_payload(request, view, value)})
 
 
 @api_endpoint("GET")
 def view_tickets(request: HttpRequest, view_id: int) -> JsonResponse:
-    view = _get_or_404(View.objects, view_id)
+    view = get_or_404(View.objects, view_id)
     page = cursor_page(request, _view_tickets(view))
 
     return JsonResponse(
@@ -73,7 +62,7 @@ def view_tickets(request: HttpRequest, view_id: int) -> JsonResponse:
 
 @api_endpoint("GET")
 def ticket_detail(request: HttpRequest, ticket_id: int) -> JsonResponse:
-    ticket = _get_or_404(Ticket.objects, ticket_id)
+    ticket = get_or_404(Ticket.objects, ticket_id)
     return JsonResponse({"ticket": ticket_payload(request, ticket)})
 
 
@@ -88,7 +77,7 @@ def tickets_show_many(request: HttpRequest) -> JsonResponse:
 @api_endpoint("PUT")
 def tickets_update_many(request: HttpRequest) -> JsonResponse:
     ids = _ticket_ids(request)
-    changes = bulk.parse_changes(_json_body(request))
+    changes = bulk.parse_changes(json_body(request))
 
     job = bulk.update_many(ids, changes)
 
@@ -105,8 +94,8 @@ def ticket_tags_add(request: HttpRequest, ticket_id: int) -> JsonResponse:
     """Zendesk's per-ticket tags call, where PUT adds tags. Scripts that tag
     one ticket at a time use it; it counts against the rate limit like any
     other call (Zendesk also caps single-ticket updates at 100 a minute)."""
-    ticket = _get_or_404(Ticket.objects, ticket_id)
-    added = _tags_in_body(_json_body(request))
+    ticket = get_or_404(Ticket.objects, ticket_id)
+    added = _tags_in_body(json_body(request))
     if ticket.status == Ticket.Status.CLOSED:
         raise ApiError(422, "RecordInvalid", bulk.CLOSED_DETAILS)
 
@@ -139,7 +128,7 @@ def current_user(request: HttpRequest) -> JsonResponse:
 
 @api_endpoint("GET")
 def job_status_detail(request: HttpRequest, job_id: str) -> JsonResponse:
-    job = _get_or_404(_reported_jobs(), job_id)
+    job = get_or_404(_reported_jobs(), job_id)
     payload = job_status_payload(request, job, timezone.now())
     return JsonResponse({"job_status": payload})
 
@@ -152,13 +141,6 @@ def job_statuses_show_many(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     statuses = [job_status_payload(request, found[i], now) for i in ids if i in found]
     return JsonResponse({"job_statuses": statuses})
-
-
-def _get_or_404(rows, pk):
-    found = rows.filter(pk=pk).first()
-    if found is None:
-        raise ApiError(404, "RecordNotFound", "Not found")
-    return found
 
 
 def _reported_jobs():
@@ -207,10 +189,3 @@ def _tags_in_body(payload: object) -> list[str]:
     if not normalised:
         raise ApiError(400, "InvalidValue", "Give at least one tag")
     return normalised
-
-
-def _json_body(request: HttpRequest) -> object:
-    try:
-        return json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApiError(400, "InvalidJSON", "The body is not valid JSON") from error

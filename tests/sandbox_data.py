@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from sandbox.models import Ticket, View
+from sandbox.models import Macro, Ticket, View
 from sandbox.tags import tags_to_text
 
 
@@ -38,3 +38,11 @@ def lacks_tag(tag: str) -> dict:
 def tags_of(ticket_ids: list[int]) -> dict[int, list[str]]:
     rows = Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "tags")
     return {pk: text.split() for pk, text in rows}
+
+
+def make_macro(title: str, actions: list[dict], **fields) -> Macro:
+    return Macro.objects.create(title=title, actions=actions, **fields)
+
+
+def action(field: str, value: object) -> dict:
+    return {"field": field, "value": value}

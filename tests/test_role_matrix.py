@@ -1,5 +1,5 @@
 """Every role against every page and action (job pages, the admin, the queue
-dashboards), as one table of expectations.
+dashboards, the tools), as one table of expectations.
 
 Each cell is what the role gets: a status code, or LOGIN for being sent to a
 log-in page (a 302 there, or for an htmx request a 200 whose HX-Redirect
@@ -43,6 +43,17 @@ def _turned_off_tool(client: Client, jobs: dict[str, Job]) -> HttpResponse:
     return client.get(reverse("tools:form", args=["tag-manager"]))
 
 
+MACRO_SEARCH = reverse("tools:form", args=["macro-search"])
+
+
+def _turned_off_macro_search(url: str) -> Callable:
+    def get(client: Client, jobs: dict[str, Job]) -> HttpResponse:
+        Tool.objects.filter(slug="macro-search").update(enabled=False)
+        return client.get(url, {"q": "vip"})
+
+    return get
+
+
 # What each action does, given a client and the jobs: "finished" (an agent's
 # job that ended with failed tickets) and "running" (the same agent's).
 ACTIONS: dict[str, Callable[[Client, dict[str, Job]], HttpResponse]] = {
@@ -78,6 +89,20 @@ ACTIONS: dict[str, Callable[[Client, dict[str, Job]], HttpResponse]] = {
     ),
     "tool admin add": lambda c, jobs: c.get(reverse("admin:tools_tool_add")),
     "turned-off tool": _turned_off_tool,
+    "macro search": lambda c, jobs: c.get(MACRO_SEARCH),
+    # Queries too short to send to Zendesk: the answers show how far a request
+    # got (past who may search) without a Zendesk to ask.
+    "macro search results": lambda c, jobs: c.get(MACRO_SEARCH, {"q": "v"}, headers=HX),
+    "macro search csv": lambda c, jobs: c.get(
+        reverse("tools:macro-search-export-csv"), {"q": "v"}
+    ),
+    "macro search json": lambda c, jobs: c.get(
+        reverse("tools:macro-search-export-json"), {"q": "v"}
+    ),
+    "turned-off macro search": _turned_off_macro_search(MACRO_SEARCH),
+    "turned-off macro search csv": _turned_off_macro_search(
+        reverse("tools:macro-search-export-csv")
+    ),
 }
 
 # Columns in the order of ROLES.
@@ -106,6 +131,12 @@ EXPECTED: dict[str, tuple] = {
     "tool admin change": (LOGIN, LOGIN, LOGIN, 200, 403, 200),
     "tool admin add": (LOGIN, LOGIN, LOGIN, 403, 403, 403),
     "turned-off tool": (LOGIN, 404, 404, 404, 404, 404),
+    "macro search": (LOGIN, 200, 200, 200, 404, 200),
+    "macro search results": (LOGIN, 200, 200, 200, 404, 200),
+    "macro search csv": (LOGIN, 400, 400, 400, 404, 400),
+    "macro search json": (LOGIN, 400, 400, 400, 404, 400),
+    "turned-off macro search": (LOGIN, 404, 404, 404, 404, 404),
+    "turned-off macro search csv": (LOGIN, 404, 404, 404, 404, 404),
 }
 
 CASES = [

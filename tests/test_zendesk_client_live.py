@@ -5,7 +5,7 @@ from django.conf import settings
 
 from sandbox.faults import inject_fault
 from sandbox.models import RequestLog
-from tests.sandbox_data import make_tickets, make_view
+from tests.sandbox_data import action, make_macro, make_tickets, make_view
 from zendesk import AuthenticationError, ZendeskClient
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
@@ -81,3 +81,20 @@ def test_more_than_100_ids_are_refused_before_sending(client):
         client.update_many_tags(list(range(1, 102)), additional_tags=["vip"])
 
     assert not RequestLog.objects.filter(path__contains="update_many").exists()
+
+
+def test_macros_are_listed_across_pages_and_filtered(client):
+    for n in range(150):
+        make_macro(f"Macro {n}", [action("status", "open")], position=n)
+    make_macro("Retired", [], position=999, active=False)
+
+    every = list(client.iter_macros())
+    active = list(client.iter_macros(active=True))
+    inactive = list(client.iter_macros(active=False))
+
+    assert len(every) == 151
+    assert len(active) == 150
+    assert [macro["title"] for macro in inactive] == ["Retired"]
+    assert client.get_macro(every[3]["id"])["actions"] == [action("status", "open")]
+    pages = RequestLog.objects.filter(path__endswith="/macros.json")
+    assert pages.count() == 2 + 2 + 1

@@ -16,6 +16,8 @@ from django import forms
 from zendesk import TicketSummary, ZendeskClient
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
     from jobs.models import Job
     from tools.models import Tool
 
@@ -44,9 +46,16 @@ class BaseTool:
     category: str = ""
     requires_admin: bool = False
     form_class: type[forms.Form] = forms.Form
+    # A tool that only reads, answering in the request on a page of its own
+    # (`page`) instead of the bulk tools' form and job.
+    has_own_page: bool = False
 
     def supports_async(self) -> bool:
         return True
+
+    def page(self, request: "HttpRequest") -> "HttpResponse":
+        """The tool's page, once the tool page has checked who may see it."""
+        raise NotImplementedError
 
     def get_row(self) -> "Tool":
         from tools.models import Tool

@@ -37,6 +37,8 @@ def tool_form(request: HttpRequest, slug: str) -> HttpResponse:
         return _turned_off(request, tool)
     if not can_use_tool(request.user, tool):
         raise Http404("This tool is not available to you.")
+    if tool.has_own_page:
+        return tool.page(request)
 
     views, load_error = _views_or_error()
     posted = request.POST if request.method == "POST" else None

@@ -190,20 +190,7 @@ class ZendeskClient:
 
     def list_active_views(self) -> list[dict[str, Any]]:
         """Every view the user can see, across all pages."""
-        path = "views/active.json"
-        views: list[dict[str, Any]] = []
-        params: dict[str, str] = {}
-
-        for _ in range(MAX_PAGES):
-            body = self._request("GET", path, params=params or None)
-            views.extend(_field(body, "views", path))
-
-            next_page = body.get("next_page")
-            if not next_page:
-                return views
-            params = _next_page_params(next_page, params, path)
-
-        raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
+        return list(self._offset_pages("views/active.json", "views", {}))
 
     def count_view(self, view_id: int) -> int | None:
         """Zendesk's cached count of a view; None while it is being computed.
@@ -243,6 +230,18 @@ class ZendeskClient:
             params = {"page[size]": page_size, "page[after]": cursor}
 
         raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
+
+    # Macros
+
+    def iter_macros(self, *, active: bool | None = None) -> Iterator[dict[str, Any]]:
+        """Every macro the user can see, across all pages; only active or only
+        inactive ones with `active`."""
+        params = {} if active is None else {"active": str(active).lower()}
+        return self._offset_pages("macros.json", "macros", params)
+
+    def get_macro(self, macro_id: int) -> dict[str, Any]:
+        path = f"macros/{int(macro_id)}.json"
+        return _field(self._request("GET", path), "macro", path)
 
     # Tickets and jobs
 
@@ -284,6 +283,23 @@ class ZendeskClient:
     def get_ticket(self, ticket_id: int) -> dict[str, Any]:
         path = f"tickets/{int(ticket_id)}.json"
         return _field(self._request("GET", path), "ticket", path)
+
+    # Paging
+
+    def _offset_pages(
+        self, path: str, key: str, params: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        """The rows under `key` of every offset page, following next_page."""
+        for _ in range(MAX_PAGES):
+            body = self._request("GET", path, params=params or None)
+            yield from _field(body, key, path)
+
+            next_page = body.get("next_page")
+            if not next_page:
+                return
+            params = _next_page_params(next_page, params, path)
+
+        raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
 
     # Transport
 
