@@ -23,7 +23,7 @@ from tools.sources import (
     ticket_list_source,
     view_source,
 )
-from tools.ticket_ids import TicketIdError, TicketIdList, ids_from_csv, ids_from_text
+from tools.ticket_ids import TicketIdError, TicketIdList, ids_from_file, ids_from_text
 from zendesk import InvalidSearchError, ZendeskClient, ZendeskError
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,10 @@ class TicketSourceForm(forms.Form):
         label="…or upload a CSV file",
         required=False,
         allow_empty_file=True,
-        help_text="A column named id or ticket_id, or a single column of ids.",
+        help_text=(
+            "A CSV file with a column named id or ticket_id, or a single column "
+            "of ids; any other file is read as a plain list."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv"}),
     )
     limit = forms.IntegerField(
@@ -206,7 +209,7 @@ class TicketSourceForm(forms.Form):
         field = "ticket_file" if upload else "ticket_ids"
         try:
             if upload:
-                listed = ids_from_csv(upload, most=self.most_tickets)
+                listed = ids_from_file(upload, upload.name, most=self.most_tickets)
             else:
                 listed = ids_from_text(pasted, most=self.most_tickets)
         except TicketIdError as error:

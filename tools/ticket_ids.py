@@ -50,10 +50,18 @@ def ids_from_text(text: str, *, most: int) -> TicketIdList:
     return _checked(cells, most=most)
 
 
-def ids_from_csv(upload: IO[bytes], *, most: int) -> TicketIdList:
+def ids_from_file(upload: IO[bytes], name: str, *, most: int) -> TicketIdList:
+    """Ids from an uploaded file: a CSV file (by its name) as ids_from_csv
+    reads it, any other as a plain list, as ids_from_text reads it."""
+    text = _decoded(upload)
+    if name.lower().endswith(".csv"):
+        return ids_from_csv_text(text, most=most)
+    return ids_from_text(text, most=most)
+
+
+def ids_from_csv_text(text: str, *, most: int) -> TicketIdList:
     """Ids from a CSV file's `id` or `ticket_id` column (any case), or from
     its only column, with or without a header."""
-    text = _decoded(upload)
     rows = _csv_rows(text)
     if not rows:
         raise TicketIdError(["The file is empty."])

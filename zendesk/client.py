@@ -495,8 +495,10 @@ def _invalid_search_errors() -> Iterator[None]:
     except BadRequestError as error:
         if error.status_code not in (400, 422):
             raise
+        # The description alone reads as a sentence; the code adds nothing.
+        description = error.body.get("description")
         raise InvalidSearchError(
-            error.message,
+            description if isinstance(description, str) else error.message,
             status_code=error.status_code,
             endpoint=error.endpoint,
             body=error.body,
