@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import macro_views, views
+from . import macro_views, search_views, views
 
 app_name = "sandbox"
 
@@ -42,4 +42,6 @@ urlpatterns = [
         "job_statuses_show_many",
     ),
     *api("api/v2/job_statuses/<slug:job_id>", views.job_status_detail, "job_status"),
+    *api("api/v2/search/export", search_views.search_export, "search_export"),
+    *api("api/v2/search/count", search_views.search_count, "search_count"),
 ]

@@ -199,3 +199,29 @@ def test_a_supervisor_cancels_a_queued_job_from_the_admin(
     expect(page.locator("ul.messagelist")).to_contain_text(f"Cancelled jobs {job.pk}.")
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
+
+
+def test_an_agent_uploads_a_csv_of_ticket_ids(sandbox_url, agent_page, tmp_path):
+    page = agent_page
+    listed = make_tickets(15)
+    others = make_tickets(3)
+    ids_file = tmp_path / "to tag.csv"
+    ids_file.write_text("id\n" + "\n".join(str(pk) for pk in listed) + "\n")
+    page.click('ul.tools a:text("Tag Manager")')
+
+    # Only the chosen source's fields show.
+    expect(page.locator("#id_view")).to_be_visible()
+    expect(page.locator("#id_query")).to_be_hidden()
+    page.check('input[name=source][value="tickets"]')
+    expect(page.locator("#id_view")).to_be_hidden()
+    expect(page.locator("#id_limit")).to_be_hidden()
+    expect(page.locator("#id_ticket_ids")).to_be_visible()
+
+    page.set_input_files("#id_ticket_file", str(ids_file))
+    page.fill("#id_tags", "from_file")
+    page.click("#tool-form button[type=submit]")
+
+    expect(page.locator("#job-progress")).to_contain_text("Succeeded")
+    expect(page.locator("main")).to_contain_text("15 tickets from to tag.csv")
+    assert all("from_file" in tags for tags in tags_of(listed).values())
+    assert not any("from_file" in tags for tags in tags_of(others).values())

@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from jobs.models import Job
 from tests.sandbox_data import make_tickets, make_view, tags_of
@@ -105,3 +105,87 @@ def test_zendesk_without_credentials_exits_1(sandbox_url, admin_user, settings):
     assert code == 1
     assert "Could not load views from Zendesk" in err
     assert Job.objects.count() == 0
+
+
+def test_tags_the_tickets_a_search_finds(sandbox_url, admin_user):
+    wanted = make_tickets(30, tags=lambda n: ["base", "from_cli"])
+    others = make_tickets(5)
+
+    code, out, _ = run("--search", "tags:from_cli", "--add", "found")
+
+    assert code == 0
+    assert "search “tags:from_cli”, limit 10,000" in out
+    assert "Succeeded: 30 tickets, 30 updated" in out
+    assert all("found" in tags for tags in tags_of(wanted).values())
+    assert not any("found" in tags for tags in tags_of(others).values())
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("priority:high", "--search: Zendesk cannot run this search: “priority”"),
+        ("tags:nobody", "--search: No tickets match this search."),
+        ("", "--search: Enter a search query."),
+    ],
+)
+def test_a_bad_search_exits_2(sandbox_url, admin_user, query, message):
+    make_tickets(3)
+
+    code, _, err = run("--search", query, "--add", "vip")
+
+    assert code == 2
+    assert message in err
+    assert Job.objects.count() == 0
+
+
+def test_tags_the_tickets_of_an_ids_file(sandbox_url, admin_user, tmp_path):
+    listed = make_tickets(12)
+    missing = listed[-1] + 500
+    ids_file = tmp_path / "ids.csv"
+    ids_file.write_text(
+        "ticket_id,note\n" + "".join(f"{pk},x\n" for pk in [*listed, missing])
+    )
+
+    code, out, _ = run("--ids-file", str(ids_file), "--add", "listed")
+
+    assert code == 1  # the missing ticket fails; the others are tagged
+    assert "(13 tickets from ids.csv)" in out
+    assert "12 updated, 0 already correct, 1 failed." in out
+    assert all("listed" in tags for tags in tags_of(listed).values())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("1\n2\nthree\n", "--ids-file: line 3: “three” is not a ticket id"),
+        ("", "--ids-file: The file is empty."),
+    ],
+)
+def test_a_bad_ids_file_exits_2(sandbox_url, admin_user, tmp_path, content, message):
+    ids_file = tmp_path / "ids.csv"
+    ids_file.write_text(content)
+
+    code, _, err = run("--ids-file", str(ids_file), "--add", "vip")
+
+    assert code == 2
+    assert message in err
+    assert Job.objects.count() == 0
+
+
+def test_a_missing_ids_file_exits_2(sandbox_url, admin_user, tmp_path):
+    code, _, err = run("--ids-file", str(tmp_path / "nope.csv"), "--add", "vip")
+
+    assert code == 2
+    assert "--ids-file: cannot read" in err
+
+
+def test_exactly_one_source_is_required(sandbox_url, admin_user):
+    with pytest.raises(CommandError) as both:
+        call_command("tag_tickets", "--view", "1", "--search", "x", "--add", "vip")
+    with pytest.raises(CommandError) as neither:
+        call_command("tag_tickets", "--add", "vip")
+
+    assert "not allowed with argument" in str(both.value)
+    assert "one of the arguments --view --search --ids-file is required" in str(
+        neither.value
+    )

@@ -1,5 +1,13 @@
-"""Where a bulk tool's tickets come from: a Zendesk view, or a list of ticket
-ids (the failed tickets of an earlier job, tried again)."""
+"""Where a bulk tool's tickets come from, as a job's `params["source"]`:
+
+- `{"type": "view", "id": 12, "title": "Open tickets"}`: a Zendesk view;
+- `{"type": "search", "query": "status:open tags:vip"}`: a search query;
+- `{"type": "tickets", "ids": [1, 2], "title": "a pasted list of 2 tickets"}`:
+  a list of ids (pasted, uploaded, or the failed tickets of an earlier job).
+
+Every bulk tool reads its tickets with `iter_source_tickets` and names them
+with `describe_source`, so a new kind of source reaches all tools at once.
+"""
 
 import logging
 from collections.abc import Iterator
@@ -11,6 +19,10 @@ from zendesk import TicketSummary, ZendeskClient
 from zendesk.arguments import MAX_IDS_PER_CALL
 
 logger = logging.getLogger(__name__)
+
+VIEW_SOURCE = "view"
+SEARCH_SOURCE = "search"
+TICKETS_SOURCE = "tickets"
 
 # View counts cost a call each and Zendesk caches them for an hour anyway;
 # two minutes keep the form fast without showing anything badly stale.
@@ -87,3 +99,47 @@ def iter_listed_tickets(
 def _not_found(ticket_id: int) -> TicketSummary:
     logger.info("Listed ticket %s is no longer in Zendesk", ticket_id)
     return TicketSummary(id=ticket_id, status=NOT_FOUND, tags=(), updated_at="")
+
+
+def view_source(view: ViewChoice) -> dict:
+    return {"type": VIEW_SOURCE, "id": view.id, "title": view.title}
+
+
+def search_source(query: str) -> dict:
+    return {"type": SEARCH_SOURCE, "query": query}
+
+
+def ticket_list_source(ticket_ids: list[int], title: str) -> dict:
+    """`title` names the list for people, e.g. "a pasted list of 3 tickets"."""
+    return {"type": TICKETS_SOURCE, "ids": ticket_ids, "title": title}
+
+
+def iter_source_tickets(client: ZendeskClient, source: dict) -> Iterator[TicketSummary]:
+    """The source's tickets as Zendesk has them now. A listed id Zendesk does
+    not have comes out with the status NOT_FOUND (see iter_listed_tickets)."""
+    kind = source["type"]
+    if kind == VIEW_SOURCE:
+        return client.iter_view_tickets(source["id"])
+    if kind == SEARCH_SOURCE:
+        return client.iter_search_tickets(source["query"])
+    if kind == TICKETS_SOURCE:
+        return iter_listed_tickets(client, [int(pk) for pk in source["ids"]])
+    raise ValueError(f"Unknown ticket source {kind!r}")
+
+
+def describe_source(source: dict) -> str:
+    """The source in words, e.g. 'view “Open tickets”'."""
+    kind = source["type"]
+    if kind == VIEW_SOURCE:
+        return f"view “{source['title']}”"
+    if kind == SEARCH_SOURCE:
+        return f"search “{source['query']}”"
+    if kind == TICKETS_SOURCE:
+        return source["title"]
+    raise ValueError(f"Unknown ticket source {kind!r}")
+
+
+def is_listed(source: dict) -> bool:
+    """Whether the source names its tickets one by one, so that the run's
+    limit is the list's length rather than a number the user chose."""
+    return source["type"] == TICKETS_SOURCE

@@ -41,14 +41,15 @@ def tool_form(request: HttpRequest, slug: str) -> HttpResponse:
         return tool.page(request)
 
     views, load_error = _views_or_error()
-    posted = request.POST if request.method == "POST" else None
-    if load_error:
-        # Without the views nothing can be checked; keep what was typed.
-        form = tool.get_form(initial=posted, views=views)
-    else:
-        form = tool.get_form(posted, views=views)
+    form = tool.get_form(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        views=views,
+        views_error=load_error,
+    )
 
-    if posted is not None and not load_error and form.is_valid():
+    # Views that failed to load block only the view source (see the form).
+    if request.method == "POST" and form.is_valid():
         job = job_start(
             tool=tool,
             user=request.user,

@@ -51,6 +51,10 @@ class BadRequestError(ZendeskError):
         self.body = body or {}
 
 
+class InvalidSearchError(BadRequestError):
+    """Zendesk could not run a search query; `message` says why, for people."""
+
+
 class TooManyJobsError(ZendeskError):
     """The account's queue of background jobs is full.
 

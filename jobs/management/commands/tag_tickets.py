@@ -1,4 +1,5 @@
-"""Tag the tickets of a view from the command line, the same way the form does."""
+"""Tag the tickets of a view, a search or a file of ids from the command line,
+the same way the form does."""
 
 import sys
 import time
@@ -6,12 +7,16 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jobs.management.source_options import (
+    add_source_arguments,
+    option_for_field,
+    source_form_input,
+)
 from jobs.models import Job
 from jobs.services import job_start
 from tools.access import can_use_tool, is_turned_off, turned_off_message
 from tools.registry import get_tool
-from tools.sources import load_active_views
-from zendesk import ZendeskClient, ZendeskError
+from zendesk import ZendeskError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 POLL_SECONDS = 1.0
@@ -21,22 +26,23 @@ BAR_WIDTH = 40
 
 class Command(BaseCommand):
     help = (
-        "Add or remove tags on the tickets of a Zendesk view, and follow the "
-        "job. `list_views` shows the views' ids. Exits 0 when every ticket "
+        "Add or remove tags on the tickets of a Zendesk view, a search or a "
+        "file of ticket ids, and follow the job. `list_views` shows the views' "
+        "ids. Exits 0 when every ticket "
         "succeeded, 1 when some failed or the job could not run, 2 on bad input."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--view", required=True, help="the view's id (see `list_views`)"
-        )
+        add_source_arguments(parser)
         change = parser.add_mutually_exclusive_group(required=True)
         change.add_argument("--add", nargs="+", metavar="TAG", help="tags to add")
         change.add_argument("--remove", nargs="+", metavar="TAG", help="tags to remove")
         parser.add_argument(
             "--limit",
             default="10000",
-            help="take at most this many tickets from the view (default 10000)",
+            help=(
+                "take at most this many tickets from the view or search (default 10000)"
+            ),
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="show what would change only"
@@ -78,17 +84,16 @@ class Command(BaseCommand):
             raise CommandError(turned_off_message(tool))
         if not can_use_tool(user, tool):
             raise CommandError(f"{user} may not use the {tool.name}.")
-        # Not the web page's short waits: a script can sit out a rate limit.
-        views = load_active_views(ZendeskClient.from_settings())
+        source = source_form_input(options)
 
         data = {
-            "view": options["view"],
+            **source.data,
             "operation": "add" if options["add"] else "remove",
             "tags": ", ".join(options["add"] or options["remove"]),
             "limit": options["limit"],
             "dry_run": options["dry_run"],
         }
-        form = tool.get_form(data, views=views)
+        form = tool.get_form(data, source.files, **source.form_kwargs)
         if not form.is_valid():
             raise CommandError(_form_errors(form))
         return job_start(
@@ -158,9 +163,10 @@ def _user(name: str | None):
 def _form_errors(form) -> str:
     lines = []
     for field, errors in form.errors.items():
-        label = "--" + {"operation": "add/--remove", "tags": "add/--remove"}.get(
-            field, field.replace("_", "-")
-        )
+        if field in ("operation", "tags"):
+            label = "--add/--remove"
+        else:
+            label = option_for_field(field)
         lines.extend(f"{label}: {error}" for error in errors)
     if "view" in form.errors:
         lines.append("`python manage.py list_views` lists the views and their ids.")
