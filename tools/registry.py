@@ -7,7 +7,7 @@ from tools.base import BaseTool
 _TOOLS: dict[str, BaseTool] = {}
 
 # Modules that define tools; importing one registers its tools.
-TOOL_MODULES = ["tools.tag_manager", "tools.macro_search"]
+TOOL_MODULES = ["tools.tag_manager", "tools.apply_macro", "tools.macro_search"]
 
 
 def register(tool_class: type[BaseTool]) -> type[BaseTool]:

@@ -1,0 +1,240 @@
+"""Apply Macro jobs end to end: real HTTP to the sandbox, the job engine,
+real workers where the test kills one."""
+
+from collections import Counter
+from functools import partial
+
+import pytest
+from django.db.models import Count
+
+from jobs.engine import UNCONFIRMED_SEND
+from jobs.models import Job, TicketResult
+from jobs.services import job_create, job_enqueue, job_run
+from sandbox.models import Comment, FaultModes, Macro, RequestLog, Ticket, TicketAudit
+from tests.job_helpers import ProgressWatch, outcomes, wait_until
+from tests.sandbox_data import make_tickets, make_view, tags_of
+from tests.test_worker_crashes import kill_horse, worker
+from tools.registry import get_tool
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
+
+Outcome = TicketResult.Outcome
+NOTE = "We have solved this for you. Reply to reopen."
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_superuser("boss", password="unused-pw-1")
+
+
+def solve_with_note() -> Macro:
+    return Macro.objects.create(
+        title="Solve with a note",
+        actions=[
+            {"field": "status", "value": "solved"},
+            {"field": "current_tags", "value": "macro_solved"},
+            {"field": "comment_value", "value": NOTE},
+        ],
+    )
+
+
+def macro_params(source: dict, macro: Macro, *, dry_run: bool = False) -> dict:
+    return {
+        "source": source,
+        "macro": {"id": macro.pk, "title": macro.title, "actions": macro.actions},
+        "current_user_id": None,
+        "limit": 50_000,
+        "dry_run": dry_run,
+    }
+
+
+def view_source(view) -> dict:
+    return {"type": "view", "id": view.pk, "title": view.title}
+
+
+def new_macro_job(user, macro: Macro, *, dry_run: bool = False) -> Job:
+    params = macro_params(view_source(make_view("Everything")), macro, dry_run=dry_run)
+    return job_create(tool=get_tool("apply-macro"), user=user, params=params)
+
+
+def comments_per_ticket(ticket_ids: list[int]) -> Counter:
+    """How many times the macro's comment landed on each ticket."""
+    rows = Comment.objects.filter(ticket_id__in=ticket_ids, body=NOTE)
+    counted = dict(rows.values_list("ticket_id").annotate(n=Count("id")))
+    return Counter(counted.get(pk, 0) for pk in ticket_ids)
+
+
+def update_calls() -> int:
+    return RequestLog.objects.filter(path__contains="update_many").count()
+
+
+def test_a_macro_is_applied_to_a_thousand_tickets(user, sandbox_url):
+    ticket_ids = make_tickets(1_000)
+    macro = solve_with_note()
+    job = new_macro_job(user, macro)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert outcomes(job) == {Outcome.UPDATED: 1_000}
+    statuses = Counter(
+        Ticket.objects.filter(pk__in=ticket_ids).values_list("status", flat=True)
+    )
+    assert statuses == {"solved": 1_000}
+    assert all("macro_solved" in tags for tags in tags_of(ticket_ids).values())
+    assert comments_per_ticket(ticket_ids) == {1: 1_000}
+    # Every change names the macro, for Zendesk's audit.
+    audited = TicketAudit.objects.filter(macro_ids__contains=macro.pk)
+    assert audited.values("ticket_id").distinct().count() == 1_000
+    # The tickets all got the same change: one bulk call per 100.
+    assert update_calls() == 10
+
+
+def test_closed_tickets_are_reported_not_applicable(user, sandbox_url):
+    ticket_ids = make_tickets(300, status=lambda n: "closed" if n < 30 else "open")
+    job = new_macro_job(user, solve_with_note())
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert outcomes(job) == {Outcome.UPDATED: 270, Outcome.NOT_APPLICABLE: 30}
+    assert (job.not_applicable, job.succeeded, job.failed) == (30, 270, 0)
+    assert comments_per_ticket(ticket_ids[:30]) == {0: 30}
+
+
+def test_a_dry_run_shows_each_ticket_before_and_after_and_changes_nothing(
+    user, sandbox_url
+):
+    ticket_ids = make_tickets(50, status=lambda n: "pending" if n % 2 else "open")
+    job = new_macro_job(user, solve_with_note(), dry_run=True)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert outcomes(job) == {Outcome.WOULD_CHANGE: 50}
+    result = job.results.get(ticket_id=ticket_ids[1])
+    assert result.fields_before == {"status": "pending", "tags": ["base"]}
+    assert result.change == {
+        "status": "solved",
+        "additional_tags": ["macro_solved"],
+        "comment": {"body": NOTE, "public": True},
+    }
+    assert update_calls() == 0
+    assert comments_per_ticket(ticket_ids) == {0: 50}
+
+
+def test_tickets_that_need_different_changes_go_in_the_batch_form(user, sandbox_url):
+    ticket_ids = make_tickets(100, status=lambda n: "solved" if n % 2 else "open")
+    macro = Macro.objects.create(
+        title="Solve", actions=[{"field": "status", "value": "solved"}]
+    )
+    macro.actions.append({"field": "priority", "value": "high"})
+    macro.save()
+    job = new_macro_job(user, macro)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert outcomes(job) == {Outcome.UPDATED: 100}
+    tickets = Ticket.objects.filter(pk__in=ticket_ids)
+    assert set(tickets.values_list("status", "priority")) == {("solved", "high")}
+
+
+def test_a_placeholder_comment_is_rendered_per_ticket_by_zendesk_preview(
+    user, sandbox_url
+):
+    ticket_ids = make_tickets(3)
+    macro = Macro.objects.create(
+        title="Thanks",
+        actions=[{"field": "comment_value", "value": "Ticket {{ticket.id}} is done"}],
+    )
+    job = new_macro_job(user, macro)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert outcomes(job) == {Outcome.UPDATED: 3}
+    bodies = dict(
+        Comment.objects.filter(ticket_id__in=ticket_ids)
+        .exclude(body__startswith="Test ticket")
+        .values_list("ticket_id", "body")
+    )
+    assert bodies == {pk: f"Ticket {pk} is done" for pk in ticket_ids}
+    previews = RequestLog.objects.filter(path__contains="/macros/")
+    assert previews.count() == 3
+
+
+def test_a_chunk_sent_just_before_the_run_stopped_gets_its_comment_once(
+    user, sandbox_url, monkeypatch
+):
+    """The run stops after Zendesk took a chunk but before the run could
+    note Zendesk's job id: the resumed run must not send that chunk again."""
+    ticket_ids = make_tickets(300)
+    job = new_macro_job(user, solve_with_note())
+    tool_class = type(get_tool("apply-macro"))
+    original_send = tool_class.send_update
+    sent = {"n": 0}
+
+    def stop_after_second_send(self, client, chunk, params, **kwargs):
+        sent["n"] += 1
+        job_status = original_send(self, client, chunk, params, **kwargs)
+        if sent["n"] == 2:
+            raise SystemExit("the worker was stopped")
+        return job_status
+
+    monkeypatch.setattr(tool_class, "send_update", stop_after_second_send)
+    with pytest.raises(SystemExit):
+        job_run(job_id=job.pk)
+    marks = Counter(job.results.values_list("zendesk_job_id", flat=True))
+    assert marks[UNCONFIRMED_SEND] == 100
+
+    monkeypatch.undo()
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert outcomes(job) == {Outcome.UPDATED: 300}
+    assert comments_per_ticket(ticket_ids) == {1: 300}
+    assert update_calls() == 3
+
+
+def test_a_worker_killed_mid_job_leaves_one_comment_per_ticket(user, processes):
+    ticket_ids = make_tickets(1_000)
+    job = new_macro_job(user, solve_with_note())
+    # Zendesk answers each update a second after it has applied it: a kill
+    # in that second is the moment a comment could be sent twice.
+    FaultModes.objects.create(delay_seconds=1.0, delay_paths="update_many")
+    job_enqueue(job=job)
+    watch = ProgressWatch(job)
+    processes("recover_jobs", "--watch")
+
+    current = worker(processes)
+    kills = 0
+    for threshold in (1, 400):
+        wait_until(partial(watch.reached, threshold), f"{threshold} processed")
+        wait_until(partial(_sending, job), "a chunk being sent")
+        kill_horse(job)
+        current.kill()
+        kills += 1
+        current = worker(processes)
+    wait_until(watch.finished, "the job to finish", timeout=180)
+
+    job.refresh_from_db()
+    print(
+        f"kills={kills} tickets={len(ticket_ids)} outcomes={job.results.count()} "
+        f"update_many_calls={update_calls()} resumed={job.resumed_count} "
+        f"comments={dict(comments_per_ticket(ticket_ids))}"
+    )
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.resumed_count == kills
+    assert outcomes(job) == {Outcome.UPDATED: 1_000}
+    assert comments_per_ticket(ticket_ids) == {1: 1_000}
+    watch.assert_never_went_back_or_past_the_total()
+
+
+def _sending(job: Job) -> bool:
+    return job.results.filter(
+        outcome=Outcome.PENDING, zendesk_job_id=UNCONFIRMED_SEND
+    ).exists()
