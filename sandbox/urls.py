@@ -37,6 +37,24 @@ urlpatterns = [
         "ticket_tags",
     ),
     *api(
+        "api/v2/tickets/<int:ticket_id>/comments",
+        views.ticket_comments,
+        "ticket_comments",
+    ),
+    *api(
+        "api/v2/tickets/<int:ticket_id>/audits",
+        views.ticket_audits,
+        "ticket_audits",
+    ),
+    *api("api/v2/groups", views.groups, "groups"),
+    *api("api/v2/groups/<int:group_id>", views.group_detail, "group"),
+    *api("api/v2/ticket_fields", views.ticket_fields, "ticket_fields"),
+    *api(
+        "api/v2/ticket_fields/<int:field_id>",
+        views.ticket_field_detail,
+        "ticket_field",
+    ),
+    *api(
         "api/v2/job_statuses/show_many",
         views.job_statuses_show_many,
         "job_statuses_show_many",
