@@ -24,6 +24,16 @@ urlpatterns = [
     *api("api/v2/macros", macro_views.macros, "macros"),
     *api("api/v2/macros/active", macro_views.active_macros, "active_macros"),
     *api("api/v2/macros/<int:macro_id>", macro_views.macro_detail, "macro"),
+    *api(
+        "api/v2/macros/<int:macro_id>/apply",
+        macro_views.macro_apply,
+        "macro_apply",
+    ),
+    *api(
+        "api/v2/tickets/<int:ticket_id>/macros/<int:macro_id>/apply",
+        macro_views.ticket_macro_apply,
+        "ticket_macro_apply",
+    ),
     *api("api/v2/tickets/show_many", views.tickets_show_many, "tickets_show_many"),
     *api(
         "api/v2/tickets/update_many",
