@@ -1,4 +1,4 @@
-"""Bulk tag updates (update_many) and the job statuses they report.
+"""Bulk ticket updates (update_many) and the job statuses they report.
 
 Design note: the sandbox applies an update_many's changes at once, inside the
 request and in one transaction, and only *reports* the job on a timer. Its
@@ -15,7 +15,7 @@ a "vanished" one changes its tickets and is then forgotten.
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,16 +24,23 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from .fault_modes import Modes, current_modes
-from .models import JobStatus, Ticket
+from .models import Comment, JobStatus, Ticket, TicketAudit
 from .responses import ApiError
 from .routers import SANDBOX_DB
-from .tags import normalise_tags, tags_to_text
+from .seed_account import API_USER_ID
+from .ticket_changes import (
+    TicketChanges,
+    apply_changes,
+    invalid_value,
+    read_changes,
+)
 
 logger = logging.getLogger(__name__)
 
-TAG_FIELDS = ("tags", "additional_tags", "remove_tags")
 CLOSED_DETAILS = "Status: closed prevents ticket update"
 CONFLICT_DETAILS = "The ticket changed after the job was queued (safe update)"
+# Zendesk's limit for one update_many, in either form.
+MAX_TICKETS_PER_JOB = 100
 FAILED_JOB_MESSAGE = "Sandbox fault mode: the job failed before changing any ticket"
 # Names the lock on job slots among the sandbox database's advisory locks;
 # any number no other code there uses would do.
@@ -43,15 +50,9 @@ Fate = JobStatus.Fate
 
 
 @dataclass(frozen=True)
-class TagChanges:
-    replace: list[str] | None = None  # Zendesk's "tags": the whole new list
-    add: list[str] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)
-
-    def apply(self, tags: list[str]) -> list[str]:
-        result = list(self.replace) if self.replace is not None else list(tags)
-        result += [tag for tag in self.add if tag not in result]
-        return [tag for tag in result if tag not in self.remove]
+class TicketUpdate:
+    ticket_id: int
+    changes: TicketChanges
 
 
 class TooManyJobs(ApiError):
@@ -79,36 +80,45 @@ class TooManyJobs(ApiError):
         return response
 
 
-def parse_changes(payload: object) -> TagChanges:
-    """Read the bulk form, {"ticket": {...}}; the per-ticket form is not served."""
+def bulk_updates(ticket_ids: list[int], payload: object) -> list[TicketUpdate]:
+    """The bulk form: ?ids=... and one {"ticket": {...}} for all of them."""
     ticket = payload.get("ticket") if isinstance(payload, dict) else None
     if not isinstance(ticket, dict):
         raise ApiError(400, "InvalidValue", 'The body must be {"ticket": {...}}')
 
-    unknown = sorted(set(ticket) - set(TAG_FIELDS))
-    if unknown:
-        raise ApiError(400, "InvalidValue", f"Unsupported fields: {', '.join(unknown)}")
-    if not ticket:
-        raise ApiError(400, "InvalidValue", f"Send one of: {', '.join(TAG_FIELDS)}")
-
-    replace = ticket.get("tags")
-    return TagChanges(
-        replace=None if replace is None else _tag_values(replace, "tags"),
-        add=_tag_values(ticket.get("additional_tags", []), "additional_tags"),
-        remove=_tag_values(ticket.get("remove_tags", []), "remove_tags"),
-    )
+    changes = read_changes(ticket)
+    return [TicketUpdate(ticket_id, changes) for ticket_id in ticket_ids]
 
 
-def _tag_values(value: object, name: str) -> list[str]:
-    if isinstance(value, str):
-        return normalise_tags(value)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return normalise_tags(value)
-    raise ApiError(400, "InvalidValue", f"{name} must be a list of strings")
+def batch_updates(payload: dict) -> list[TicketUpdate]:
+    """The batch form: {"tickets": [{"id": N, ...}, ...]}, a change each."""
+    tickets = payload.get("tickets")
+    if set(payload) != {"tickets"} or not isinstance(tickets, list) or not tickets:
+        raise ApiError(400, "InvalidValue", 'The body must be {"tickets": [...]}')
+    if len(tickets) > MAX_TICKETS_PER_JOB:
+        raise ApiError(
+            400,
+            "InvalidValue",
+            f"Too many tickets: {len(tickets)} given, at most {MAX_TICKETS_PER_JOB}",
+        )
+
+    updates = [_batch_entry(entry) for entry in tickets]
+    ids = [update.ticket_id for update in updates]
+    if len(set(ids)) != len(ids):
+        raise ApiError(400, "InvalidValue", "Each ticket id may appear only once")
+    return updates
 
 
-def update_many(ticket_ids: list[int], changes: TagChanges) -> JobStatus:
-    """Apply `changes` to the tickets now and record a job reporting the results."""
+def _batch_entry(entry: object) -> TicketUpdate:
+    ticket_id = entry.get("id") if isinstance(entry, dict) else None
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+        raise ApiError(400, "InvalidValue", "Every ticket needs a numeric id")
+    fields = {name: value for name, value in entry.items() if name != "id"}
+    return TicketUpdate(ticket_id, read_changes(fields))
+
+
+def update_many(updates: list[TicketUpdate]) -> JobStatus:
+    """Apply the updates now and record a job reporting the results."""
     now = timezone.now()
     latency = timedelta(seconds=settings.SANDBOX_JOB_LATENCY_SECONDS)
     modes = current_modes(now)
@@ -125,9 +135,9 @@ def update_many(ticket_ids: list[int], changes: TagChanges) -> JobStatus:
 
         fate = modes.job_fate(JobStatus.objects.count() + 1)
         changes_land = fate in (Fate.COMPLETED, Fate.VANISHED)
-        results = _apply(ticket_ids, changes, now, modes) if changes_land else []
+        results = _apply(updates, now, modes) if changes_land else []
         job = JobStatus.objects.create(
-            total=len(ticket_ids),
+            total=len(updates),
             results=results,
             created_at=now,
             ready_at=now + latency,
@@ -170,35 +180,67 @@ def _lock_job_slots() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOB_SLOTS_LOCK_KEY])
 
 
-def _apply(
-    ticket_ids: list[int], changes: TagChanges, now: datetime, modes: Modes
-) -> list[dict]:
-    tickets = Ticket.objects.in_bulk(ticket_ids)
-    results, changed = [], []
+def _apply(updates: list[TicketUpdate], now: datetime, modes: Modes) -> list[dict]:
+    tickets = Ticket.objects.in_bulk([update.ticket_id for update in updates])
+    results, saved = [], _Saved()
 
-    for ticket_id in ticket_ids:
-        ticket = tickets.get(ticket_id)
-        if ticket is None:
-            results.append(_failure(ticket_id, "RecordNotFound", "Ticket not found"))
+    for update in updates:
+        ticket = tickets.get(update.ticket_id)
+        failure = _failure_for(update, ticket, modes)
+        if failure is not None:
+            results.append(failure)
             continue
-        if ticket.status == Ticket.Status.CLOSED:
-            results.append(_failure(ticket_id, "RecordInvalid", CLOSED_DETAILS))
-            continue
-        if modes.ticket_fails(ticket_id):
-            results.append(_failure(ticket_id, "UpdateConflict", CONFLICT_DETAILS))
-            continue
+        saved.add(ticket, update.changes, now)
+        results.append(_success(update.ticket_id))
 
-        current = ticket.tag_list
-        new_tags = changes.apply(current)
-        # Order carries no meaning in Zendesk; only a different set is a change.
-        if set(new_tags) != set(current):
-            ticket.tags = tags_to_text(new_tags)
-            ticket.updated_at = now
-            changed.append(ticket)
-        results.append(_success(ticket_id))
-
-    Ticket.objects.bulk_update(changed, ["tags", "updated_at"], batch_size=100)
+    saved.write()
     return results
+
+
+def _failure_for(
+    update: TicketUpdate, ticket: Ticket | None, modes: Modes
+) -> dict | None:
+    ticket_id = update.ticket_id
+    if ticket is None:
+        return _failure(ticket_id, "RecordNotFound", "Ticket not found")
+    if ticket.status == Ticket.Status.CLOSED:
+        return _failure(ticket_id, "RecordInvalid", CLOSED_DETAILS)
+    if modes.ticket_fails(ticket_id):
+        return _failure(ticket_id, "UpdateConflict", CONFLICT_DETAILS)
+    invalid = invalid_value(update.changes)
+    if invalid is not None:
+        return _failure(ticket_id, "RecordInvalid", invalid)
+    return None
+
+
+class _Saved:
+    """The rows one job writes, gathered so each table gets one bulk write."""
+
+    def __init__(self) -> None:
+        self.tickets: list[Ticket] = []
+        self.fields: set[str] = set()
+        self.comments: list[Comment] = []
+        self.audits: list[TicketAudit] = []
+
+    def add(self, ticket: Ticket, changes: TicketChanges, now: datetime) -> None:
+        applied = apply_changes(ticket, changes, author_id=API_USER_ID, now=now)
+        if applied.changed_fields or applied.comment:
+            ticket.updated_at = now
+            self.tickets.append(ticket)
+            self.fields |= applied.changed_fields | {"updated_at"}
+        if applied.comment:
+            self.comments.append(applied.comment)
+        audit = applied.audit(ticket, changes, API_USER_ID, now)
+        if audit:
+            self.audits.append(audit)
+
+    def write(self) -> None:
+        # Only the columns some ticket changed, so tag-only jobs stay cheap.
+        if self.tickets:
+            fields = sorted(self.fields)
+            Ticket.objects.bulk_update(self.tickets, fields, batch_size=100)
+        Comment.objects.bulk_create(self.comments)
+        TicketAudit.objects.bulk_create(self.audits)
 
 
 def _success(ticket_id: int) -> dict:

@@ -22,10 +22,32 @@ class Ticket(models.Model):
         SOLVED = "solved"
         CLOSED = "closed"
 
+    class Priority(models.TextChoices):
+        LOW = "low"
+        NORMAL = "normal"
+        HIGH = "high"
+        URGENT = "urgent"
+
+    class Type(models.TextChoices):
+        QUESTION = "question"
+        INCIDENT = "incident"
+        PROBLEM = "problem"
+        TASK = "task"
+
     subject = models.CharField(max_length=255)
     status = models.CharField(
         max_length=8, choices=Status.choices, default=Status.NEW, db_index=True
     )
+    # Stored "" when unset; the API answers null (see payloads.py).
+    priority = models.CharField(max_length=8, choices=Priority.choices, blank=True)
+    type = models.CharField(max_length=8, choices=Type.choices, blank=True)
+    # Plain ids, as the API carries them; Zendesk refuses an unknown group or
+    # user, which the sandbox does not check.
+    group_id = models.BigIntegerField(null=True, blank=True)
+    assignee_id = models.BigIntegerField(null=True, blank=True)
+    requester_id = models.BigIntegerField(null=True, blank=True)
+    # {"<field id>": value}; the payload turns it into Zendesk's list.
+    custom_fields = models.JSONField(default=dict, blank=True)
     # Space-delimited with a space at each end; see tags.py.
     tags = models.TextField(default=" ")
     created_at = models.DateTimeField(default=timezone.now)
@@ -37,6 +59,88 @@ class Ticket(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return tags_from_text(self.tags)
+
+
+class User(models.Model):
+    class Role(models.TextChoices):
+        END_USER = "end-user"
+        AGENT = "agent"
+        ADMIN = "admin"
+
+    # Ids are given by the seeder (see seed_account.py), not generated.
+    id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=255)
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.END_USER)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ", 1)[0]
+
+
+class Group(models.Model):
+    id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketField(models.Model):
+    """A custom ticket field; Zendesk's system fields are not modelled."""
+
+    class Type(models.TextChoices):
+        TEXT = "text"
+        TAGGER = "tagger"
+        CHECKBOX = "checkbox"
+        INTEGER = "integer"
+
+    id = models.BigIntegerField(primary_key=True)
+    title = models.CharField(max_length=255)
+    type = models.CharField(max_length=8, choices=Type.choices)
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    # Taggers only: [{"id": N, "name": "Billing", "value": "area_billing"}]
+    custom_field_options = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+    author_id = models.BigIntegerField()
+    body = models.TextField()
+    html_body = models.TextField()
+    public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on #{self.ticket_id}"
+
+
+class TicketAudit(models.Model):
+    """One update of a ticket through the API, as Zendesk's audit log keeps it.
+
+    `events` holds what changed ({"field_name", "previous_value", "value"});
+    `macro_ids` the macros the update said it applied.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+    author_id = models.BigIntegerField()
+    events = models.JSONField(default=list)
+    macro_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Audit {self.pk} of #{self.ticket_id}"
 
 
 class View(models.Model):

@@ -97,22 +97,35 @@ class CursorPage:
     def _link(self, request, direction, cursor, wanted) -> str | None:
         if not (wanted and cursor):
             return None
-        query = urlencode({"page[size]": self.size, f"page[{direction}]": cursor})
+        # Other parameters, such as sort_order, carry over to the next page.
+        kept = {
+            name: value
+            for name, value in request.GET.items()
+            if not name.startswith("page[")
+        }
+        page = {"page[size]": self.size, f"page[{direction}]": cursor}
+        query = urlencode({**kept, **page})
         return request.build_absolute_uri(f"{request.path}?{query}")
 
 
-def cursor_page(request: HttpRequest, queryset: QuerySet) -> CursorPage:
-    """One page of `queryset` in id order, after or before an opaque cursor."""
+def cursor_page(
+    request: HttpRequest, queryset: QuerySet, *, descending: bool = False
+) -> CursorPage:
+    """One page of `queryset` in id order (newest first when `descending`),
+    after or before an opaque cursor."""
     raw_size = request.GET.get("page[size]", str(MAX_PAGE_SIZE))
     size = _positive_int(raw_size, "page[size]")
     if size > MAX_PAGE_SIZE:
         raise _pagination_error(f"page[size] must be {MAX_PAGE_SIZE} or less")
 
+    later, earlier = ("lt", "gt") if descending else ("gt", "lt")
+    order, reverse_order = ("-pk", "pk") if descending else ("pk", "-pk")
     after = request.GET.get("page[after]")
     before = request.GET.get("page[before]")
     if before and not after:
-        older = queryset.filter(pk__lt=decode_cursor(before)).order_by("-pk")
-        rows = list(older[: size + 1])
+        cursor = decode_cursor(before)
+        earlier_rows = queryset.filter(**{f"pk__{earlier}": cursor})
+        rows = list(earlier_rows.order_by(reverse_order)[: size + 1])
         return CursorPage(
             rows=rows[:size][::-1],
             has_more=len(rows) > size,
@@ -122,8 +135,8 @@ def cursor_page(request: HttpRequest, queryset: QuerySet) -> CursorPage:
         )
 
     if after:
-        queryset = queryset.filter(pk__gt=decode_cursor(after))
-    rows = list(queryset.order_by("pk")[: size + 1])
+        queryset = queryset.filter(**{f"pk__{later}": decode_cursor(after)})
+    rows = list(queryset.order_by(order)[: size + 1])
     return CursorPage(
         rows=rows[:size],
         has_more=len(rows) > size,

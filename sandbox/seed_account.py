@@ -11,9 +11,11 @@ def _action(field: str, value: object) -> dict:
     return {"field": field, "value": value}
 
 
-# The API user of users/me is user 1; see views.current_user.
+# The user the API credentials belong to (users/me); comments and audits
+# sent through the API are written in its name.
+API_USER_ID = 1
 AGENTS = [
-    (1, "Sandbox agent", "sandbox-agent@example.com", "admin"),
+    (API_USER_ID, "Sandbox agent", "sandbox-agent@example.com", "admin"),
     (2, "Priya Raman", "priya.raman@example.com", "agent"),
     (3, "Tomás Herrera", "tomas.herrera@example.com", "agent"),
     (4, "Grace Okafor", "grace.okafor@example.com", "agent"),

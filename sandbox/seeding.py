@@ -1,4 +1,5 @@
-"""Realistic sandbox data: tickets with long-tailed tags, and a few views."""
+"""Realistic sandbox data: tickets with long-tailed tags and their first
+comments, the people, groups and fields they refer to, views and macros."""
 
 import random
 from dataclasses import dataclass
@@ -11,13 +12,48 @@ from django.db.models import Count
 from django.utils import timezone
 
 from .conditions import conditions_q
-from .models import Fault, JobStatus, Macro, RequestLog, Ticket, View
+from .models import (
+    Comment,
+    Fault,
+    Group,
+    JobStatus,
+    Macro,
+    RequestLog,
+    Ticket,
+    TicketAudit,
+    TicketField,
+    User,
+    View,
+)
 from .routers import SANDBOX_DB
-from .seed_account import MACROS
+from .seed_account import (
+    AGENTS,
+    FIRST_REQUESTER_ID,
+    GROUP_AGENTS,
+    GROUPS,
+    MACROS,
+    PRODUCT_AREAS,
+    REQUESTER_FIRST_NAMES,
+    REQUESTER_LAST_NAMES,
+    TICKET_FIELDS,
+)
 from .tags import normalise_tags, tags_to_text
+from .ticket_changes import text_to_html
 
 BATCH_SIZE = 2000
-SANDBOX_MODELS = [Ticket, View, Macro, JobStatus, RequestLog, Fault]
+SANDBOX_MODELS = [
+    Comment,
+    TicketAudit,
+    Ticket,
+    View,
+    Macro,
+    User,
+    Group,
+    TicketField,
+    JobStatus,
+    RequestLog,
+    Fault,
+]
 
 # Weights give about 5% closed; every status shows up in a few hundred tickets.
 STATUS_WEIGHTS = {
@@ -66,6 +102,11 @@ SUBJECT_TEMPLATES = [
 PRODUCTS = ["the mobile app", "the dashboard", "the web app", "the API", "Reports"]
 ACTIONS = ["export data", "reset my password", "add a user", "upload a file", "pay"]
 PLANS = ["Starter", "Team", "Business", "Enterprise"]
+
+# Unset ("") weighs in too: many tickets never get a priority or a type.
+PRIORITY_WEIGHTS = {"": 25, "low": 15, "normal": 40, "high": 15, "urgent": 5}
+TYPE_WEIGHTS = {"": 25, "question": 40, "incident": 20, "problem": 5, "task": 10}
+GROUP_WEIGHTS = {None: 10, **{group_id: 20 for group_id, _ in GROUPS}}
 
 
 def _rule(field: str, operator: str, value: str) -> dict:
@@ -122,7 +163,11 @@ def seed(*, tickets: int, seed: int = 0, reset: bool = False) -> SeedReport:
         missing = max(0, tickets - existing)
         # Seeding from (seed, existing) keeps a top-up reproducible too.
         rng = random.Random(f"{seed}:{existing}")
-        _create_tickets(rng, missing)
+        _ensure_account()
+        # Fields other than status and tags come from a second stream, so
+        # that a seed gives the same statuses and tags as it always has.
+        fields_rng = random.Random(f"{seed}:{existing}:fields")
+        _create_tickets(rng, fields_rng, missing)
         _ensure_views()
         _ensure_macros()
 
@@ -139,17 +184,67 @@ def wipe() -> None:
             cursor.execute(sql)
 
 
-def _create_tickets(rng: random.Random, count: int) -> None:
+def _create_tickets(rng: random.Random, fields_rng: random.Random, count: int) -> None:
     now = timezone.now()
     created = sorted(now - timedelta(days=rng.uniform(0, 365)) for _ in range(count))
 
     batch = []
     for created_at in created:
-        batch.append(_make_ticket(rng, created_at, now))
+        ticket = _make_ticket(rng, created_at, now)
+        _fill_fields(fields_rng, ticket)
+        batch.append(ticket)
         if len(batch) == BATCH_SIZE:
-            Ticket.objects.bulk_create(batch)
+            _save_tickets(batch)
             batch = []
-    Ticket.objects.bulk_create(batch)
+    _save_tickets(batch)
+
+
+def _save_tickets(tickets: list[Ticket]) -> None:
+    """Save a batch with its first comments, which need the new ids."""
+    Ticket.objects.bulk_create(tickets)
+    Comment.objects.bulk_create(_first_comment(ticket) for ticket in tickets)
+
+
+def _first_comment(ticket: Ticket) -> Comment:
+    body = f"{ticket.subject}.\n\nThanks for your help."
+    return Comment(
+        ticket=ticket,
+        author_id=ticket.requester_id,
+        body=body,
+        html_body=text_to_html(body),
+        public=True,
+        created_at=ticket.created_at,
+    )
+
+
+_REQUESTER_COUNT = len(REQUESTER_FIRST_NAMES) * len(REQUESTER_LAST_NAMES)
+
+
+def _fill_fields(rng: random.Random, ticket: Ticket) -> None:
+    ticket.priority = _weighted(rng, PRIORITY_WEIGHTS)
+    ticket.type = _weighted(rng, TYPE_WEIGHTS)
+    ticket.group_id = _weighted(rng, GROUP_WEIGHTS)
+    ticket.requester_id = FIRST_REQUESTER_ID + rng.randrange(_REQUESTER_COUNT)
+    # New tickets wait for an agent; most others have one from their group.
+    if ticket.group_id is not None and ticket.status != "new":
+        ticket.assignee_id = rng.choice(GROUP_AGENTS[ticket.group_id])
+    ticket.custom_fields = _custom_values(rng)
+
+
+def _custom_values(rng: random.Random) -> dict[str, object]:
+    """A value, or null, for every active custom field, as Zendesk lists them."""
+    area = rng.choice([None, *(value for _, value in PRODUCT_AREAS)])
+    order = f"ORD-{rng.randint(100000, 999999)}" if rng.random() < 0.3 else None
+    affected = rng.choice([None, None, 1, 5, 20, 250])
+    values = [area, order, rng.random() < 0.1, affected]
+    active = [field_id for field_id, _, _, is_on, _ in TICKET_FIELDS if is_on]
+    return {
+        str(field_id): value for field_id, value in zip(active, values, strict=True)
+    }
+
+
+def _weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
 _STATUSES = list(STATUS_WEIGHTS)
@@ -210,6 +305,46 @@ def _ensure_views() -> None:
                 "active": title not in INACTIVE_VIEWS,
             },
         )
+
+
+def _ensure_account() -> None:
+    """Create the fixed users, groups and ticket fields that are missing."""
+    for user_id, name, email, role in AGENTS:
+        User.objects.get_or_create(
+            id=user_id, defaults={"name": name, "email": email, "role": role}
+        )
+    for user_id, name in enumerate(_requester_names(), FIRST_REQUESTER_ID):
+        email = name.lower().replace(" ", ".") + "@customer.example.com"
+        User.objects.get_or_create(id=user_id, defaults={"name": name, "email": email})
+    for group_id, name in GROUPS:
+        Group.objects.get_or_create(id=group_id, defaults={"name": name})
+    for position, field in enumerate(TICKET_FIELDS, 1):
+        _ensure_ticket_field(position, *field)
+
+
+def _requester_names() -> list[str]:
+    return [
+        f"{first} {last}"
+        for last in REQUESTER_LAST_NAMES
+        for first in REQUESTER_FIRST_NAMES
+    ]
+
+
+def _ensure_ticket_field(position, field_id, title, kind, active, options) -> None:
+    choices = [
+        {"id": field_id * 100 + n, "name": name, "value": value}
+        for n, (name, value) in enumerate(options, 1)
+    ]
+    TicketField.objects.get_or_create(
+        id=field_id,
+        defaults={
+            "title": title,
+            "type": kind,
+            "active": active,
+            "position": position,
+            "custom_field_options": choices,
+        },
+    )
 
 
 def _ensure_macros() -> None:

@@ -24,6 +24,16 @@ urlpatterns = [
     *api("api/v2/macros", macro_views.macros, "macros"),
     *api("api/v2/macros/active", macro_views.active_macros, "active_macros"),
     *api("api/v2/macros/<int:macro_id>", macro_views.macro_detail, "macro"),
+    *api(
+        "api/v2/macros/<int:macro_id>/apply",
+        macro_views.macro_apply,
+        "macro_apply",
+    ),
+    *api(
+        "api/v2/tickets/<int:ticket_id>/macros/<int:macro_id>/apply",
+        macro_views.ticket_macro_apply,
+        "ticket_macro_apply",
+    ),
     *api("api/v2/tickets/show_many", views.tickets_show_many, "tickets_show_many"),
     *api(
         "api/v2/tickets/update_many",
@@ -35,6 +45,24 @@ urlpatterns = [
         "api/v2/tickets/<int:ticket_id>/tags",
         views.ticket_tags_add,
         "ticket_tags",
+    ),
+    *api(
+        "api/v2/tickets/<int:ticket_id>/comments",
+        views.ticket_comments,
+        "ticket_comments",
+    ),
+    *api(
+        "api/v2/tickets/<int:ticket_id>/audits",
+        views.ticket_audits,
+        "ticket_audits",
+    ),
+    *api("api/v2/groups", views.groups, "groups"),
+    *api("api/v2/groups/<int:group_id>", views.group_detail, "group"),
+    *api("api/v2/ticket_fields", views.ticket_fields, "ticket_fields"),
+    *api(
+        "api/v2/ticket_fields/<int:field_id>",
+        views.ticket_field_detail,
+        "ticket_field",
     ),
     *api(
         "api/v2/job_statuses/show_many",

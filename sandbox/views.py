@@ -11,20 +11,25 @@ from django.utils import timezone
 from . import bulk
 from .conditions import UnsupportedCondition, conditions_q
 from .gateway import api_endpoint
-from .models import JobStatus, Ticket, View
+from .models import Group, JobStatus, Ticket, TicketAudit, TicketField, View
 from .pagination import cursor_page, is_whole_number, offset_listing
 from .payloads import (
+    audit_payload,
+    comment_payload,
+    group_payload,
     job_status_payload,
+    ticket_field_payload,
     ticket_payload,
     view_count_payload,
     view_payload,
 )
 from .responses import ApiError
+from .seed_account import API_USER_ID
 from .shortcuts import get_or_404, json_body
 from .tags import normalise_tags, tags_to_text
+from .ticket_changes import TagChanges
 
 MAX_IDS = 100
-SANDBOX_USER_ID = 1
 
 
 @api_endpoint("GET")
@@ -67,6 +72,37 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> JsonResponse:
 
 
 @api_endpoint("GET")
+def ticket_comments(request: HttpRequest, ticket_id: int) -> JsonResponse:
+    ticket = get_or_404(Ticket.objects, ticket_id)
+    sort_order = request.GET.get("sort_order", "asc")
+    if sort_order not in ("asc", "desc"):
+        raise ApiError(400, "InvalidValue", "sort_order must be asc or desc")
+
+    comments = ticket.comment_set.all()
+    page = cursor_page(request, comments, descending=sort_order == "desc")
+    return JsonResponse(
+        {
+            "comments": [comment_payload(comment) for comment in page.rows],
+            "meta": page.meta(),
+            "links": page.links(request),
+        }
+    )
+
+
+@api_endpoint("GET")
+def ticket_audits(request: HttpRequest, ticket_id: int) -> JsonResponse:
+    ticket = get_or_404(Ticket.objects, ticket_id)
+    page = cursor_page(request, TicketAudit.objects.filter(ticket=ticket))
+    return JsonResponse(
+        {
+            "audits": [audit_payload(audit) for audit in page.rows],
+            "meta": page.meta(),
+            "links": page.links(request),
+        }
+    )
+
+
+@api_endpoint("GET")
 def tickets_show_many(request: HttpRequest) -> JsonResponse:
     ids = _ticket_ids(request)
     found = Ticket.objects.in_bulk(ids)
@@ -76,10 +112,15 @@ def tickets_show_many(request: HttpRequest) -> JsonResponse:
 
 @api_endpoint("PUT")
 def tickets_update_many(request: HttpRequest) -> JsonResponse:
-    ids = _ticket_ids(request)
-    changes = bulk.parse_changes(json_body(request))
+    """Both of Zendesk's forms: ?ids=... with one {"ticket": {...}}, or a
+    {"tickets": [...]} batch that carries each ticket's id and no ?ids."""
+    body = json_body(request)
+    if isinstance(body, dict) and "tickets" in body and "ids" not in request.GET:
+        updates = bulk.batch_updates(body)
+    else:
+        updates = bulk.bulk_updates(_ticket_ids(request), body)
 
-    job = bulk.update_many(ids, changes)
+    job = bulk.update_many(updates)
 
     now = timezone.now()
     response = JsonResponse({"job_status": job_status_payload(request, job, now)})
@@ -100,12 +141,39 @@ def ticket_tags_add(request: HttpRequest, ticket_id: int) -> JsonResponse:
         raise ApiError(422, "RecordInvalid", bulk.CLOSED_DETAILS)
 
     current = ticket.tag_list
-    new_tags = bulk.TagChanges(add=added).apply(current)
+    new_tags = TagChanges(add=added).apply(current)
     if set(new_tags) != set(current):
         ticket.tags = tags_to_text(new_tags)
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["tags", "updated_at"])
     return JsonResponse({"tags": ticket.tag_list})
+
+
+@api_endpoint("GET")
+def groups(request: HttpRequest) -> JsonResponse:
+    rows = Group.objects.order_by("id")
+    return JsonResponse(offset_listing(request, rows, "groups", group_payload))
+
+
+@api_endpoint("GET")
+def group_detail(request: HttpRequest, group_id: int) -> JsonResponse:
+    group = get_or_404(Group.objects, group_id)
+    return JsonResponse({"group": group_payload(request, group)})
+
+
+@api_endpoint("GET")
+def ticket_fields(request: HttpRequest) -> JsonResponse:
+    """Zendesk lists every field at once here, system fields too; the sandbox
+    has custom fields only."""
+    fields = TicketField.objects.order_by("position", "id")
+    payloads = [ticket_field_payload(request, field) for field in fields]
+    return JsonResponse({"ticket_fields": payloads, "count": len(payloads)})
+
+
+@api_endpoint("GET")
+def ticket_field_detail(request: HttpRequest, field_id: int) -> JsonResponse:
+    field = get_or_404(TicketField.objects, field_id)
+    return JsonResponse({"ticket_field": ticket_field_payload(request, field)})
 
 
 @api_endpoint("GET")
@@ -116,7 +184,7 @@ def current_user(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "user": {
-                "id": SANDBOX_USER_ID,
+                "id": API_USER_ID,
                 "name": "Sandbox agent",
                 "email": email,
                 "role": "admin",

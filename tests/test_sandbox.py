@@ -438,7 +438,7 @@ def test_update_many_refuses_bad_id_lists(api, ids):
 
 @pytest.mark.parametrize(
     "body",
-    [{"tickets": [{"id": 1}]}, {"ticket": {}}, {"ticket": {"status": "solved"}}],
+    [{"tickets": [{"id": 1}]}, {"ticket": {}}, {"ticket": {"due_at": "tomorrow"}}],
 )
 def test_update_many_refuses_bodies_it_cannot_apply(api, body):
     ticket = make_ticket()

@@ -2,9 +2,10 @@
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from sandbox.faults import inject_fault
-from sandbox.models import RequestLog
+from sandbox.models import RequestLog, TicketAudit
 from tests.sandbox_data import action, make_macro, make_tickets, make_view
 from zendesk import AuthenticationError, ZendeskClient
 
@@ -98,3 +99,58 @@ def test_macros_are_listed_across_pages_and_filtered(client):
     assert client.get_macro(every[3]["id"])["actions"] == [action("status", "open")]
     pages = RequestLog.objects.filter(path__endswith="/macros.json")
     assert pages.count() == 2 + 2 + 1
+
+
+def test_a_macro_previewed_then_sent_in_a_batch_lands_once(client, settings):
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0
+    ticket_ids = make_tickets(2)
+    macro = make_macro(
+        "Reply",
+        [action("status", "pending"), action("comment_value", "On #{{ticket.id}}")],
+    )
+
+    previews = [client.preview_macro(pk, macro.pk) for pk in ticket_ids]
+    job = client.update_many_batch(
+        [
+            {
+                "id": preview["ticket"]["id"],
+                "status": preview["ticket"]["status"],
+                "comment": {"body": preview["comment"]["body"]},
+                "macro_ids": [macro.pk],
+            }
+            for preview in previews
+        ]
+    )
+    comments = list(client.iter_ticket_comments(ticket_ids[1]))
+
+    assert [result["success"] for result in job["results"]] == [True, True]
+    assert client.get_ticket(ticket_ids[1])["status"] == "pending"
+    assert [comment["body"] for comment in comments] == [f"On #{ticket_ids[1]}"]
+    audit = TicketAudit.objects.get(ticket_id=ticket_ids[1])
+    assert audit.macro_ids == [macro.pk]
+
+
+def test_comments_groups_and_fields_come_from_the_sandbox(client, settings):
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0
+    call_command("seed_sandbox", tickets=0)
+    [ticket_id] = make_tickets(1)
+    for n in range(120):
+        change = {"comment": {"body": f"Note {n}", "public": False}}
+        client.update_many([ticket_id], change)
+
+    oldest = list(client.iter_ticket_comments(ticket_id))
+    newest = list(client.iter_ticket_comments(ticket_id, newest_first=True))
+
+    assert len(oldest) == 120
+    assert oldest[0]["body"] == newest[-1]["body"] == "Note 0"
+    assert oldest[-1]["body"] == newest[0]["body"] == "Note 119"
+    assert [group["name"] for group in client.list_groups()][:2] == [
+        "Support",
+        "Tier 2",
+    ]
+    assert {field["type"] for field in client.list_ticket_fields()} == {
+        "text",
+        "tagger",
+        "checkbox",
+        "integer",
+    }

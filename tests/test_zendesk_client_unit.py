@@ -532,3 +532,91 @@ def test_a_request_that_cannot_be_sent_is_a_zendesk_error(http, client, waits):
         client.get_ticket(1)
 
     assert waits == []
+
+
+# Updates beyond tags, macros and comments
+
+
+def test_update_many_sends_any_changes_in_the_bulk_form(http, client):
+    http.put(
+        f"{API}/tickets/update_many.json",
+        match=[ids_query("4,5")],
+        json={"job_status": {"id": "j2"}},
+    )
+    change = {"status": "solved", "comment": {"body": "Done"}, "macro_ids": [9]}
+
+    assert client.update_many([4, 5], change) == {"id": "j2"}
+    assert sent_json(http.calls[0]) == {"ticket": change}
+
+
+def test_update_many_batch_sends_each_tickets_changes_without_ids(http, client):
+    http.put(
+        f"{API}/tickets/update_many.json",
+        match=[matchers.query_param_matcher({})],
+        json={"job_status": {"id": "j3"}},
+    )
+    tickets = [{"id": 1, "status": "open"}, {"id": 2, "priority": "high"}]
+
+    assert client.update_many_batch(tickets) == {"id": "j3"}
+    assert sent_json(http.calls[0]) == {"tickets": tickets}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda client: client.update_many([1], {"tags": ["a"]}),
+        lambda client: client.update_many(range(1, 102), {"status": "open"}),
+        lambda client: client.update_many([1], {}),
+        lambda client: client.update_many_batch([{"id": 1, "tags": ["a"]}]),
+        lambda client: client.update_many_batch([{"status": "open"}]),
+        lambda client: client.update_many_batch([{"id": 1}, {"id": 1}]),
+        lambda client: client.update_many_batch(
+            [{"id": n, "status": "open"} for n in range(1, 102)]
+        ),
+        lambda client: client.update_many_batch([]),
+    ],
+    ids=[
+        "tags",
+        "101-ids",
+        "nothing",
+        "batch-tags",
+        "batch-no-id",
+        "batch-repeat",
+        "batch-101",
+        "batch-empty",
+    ],
+)
+def test_updates_that_could_lose_data_or_break_limits_are_refused(http, client, call):
+    with pytest.raises(ValueError):
+        call(client)
+
+    assert len(http.calls) == 0
+
+
+def test_comments_follow_cursors_in_the_order_asked(http, client):
+    url = f"{API}/tickets/8/comments.json"
+    first = {"page[size]": "100", "sort_order": "desc"}
+    http.get(
+        url,
+        match=[matchers.query_param_matcher(first)],
+        json={
+            "comments": [{"id": 3}],
+            "meta": {"has_more": True, "after_cursor": "c1"},
+        },
+    )
+    http.get(
+        url,
+        match=[matchers.query_param_matcher(first | {"page[after]": "c1"})],
+        json={"comments": [{"id": 2}], "meta": {"has_more": False}},
+    )
+
+    comments = list(client.iter_ticket_comments(8, newest_first=True))
+
+    assert [comment["id"] for comment in comments] == [3, 2]
+
+
+def test_preview_macro_returns_the_result(http, client):
+    result = {"ticket": {"id": 8, "status": "solved"}, "comment": {"body": "Hi"}}
+    http.get(f"{API}/tickets/8/macros/3/apply.json", json={"result": result})
+
+    assert client.preview_macro(8, 3) == result

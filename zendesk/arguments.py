@@ -42,3 +42,37 @@ def tag_changes(
 
     changes = {"additional_tags": add, "remove_tags": remove}
     return {key: tags for key, tags in changes.items() if tags}
+
+
+def ticket_changes(ticket: dict[str, Any]) -> dict[str, Any]:
+    """Check the `ticket` object of an update_many before it is sent.
+
+    `tags` is refused: it replaces each ticket's whole list and loses the
+    tags agents add meanwhile. Add and remove tags instead.
+    """
+    if not isinstance(ticket, dict):
+        raise TypeError("The changes must be a dict")
+    if "tags" in ticket:
+        raise ValueError("'tags' replaces every tag; use additional_tags/remove_tags")
+    if not ticket:
+        raise ValueError("No changes given")
+    return ticket
+
+
+def batch_changes(tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check a batch update_many: 1 to 100 tickets, each with its own id."""
+    if not tickets:
+        raise ValueError("No tickets given")
+    if len(tickets) > MAX_IDS_PER_CALL:
+        raise ValueError(
+            f"{len(tickets)} tickets given; Zendesk takes at most {MAX_IDS_PER_CALL}"
+        )
+
+    ids = [ticket.get("id") for ticket in tickets]
+    if any(not isinstance(ticket_id, int) for ticket_id in ids):
+        raise ValueError("Every ticket needs an integer id")
+    if len(set(ids)) != len(ids):
+        raise ValueError("A ticket id appears more than once")
+    for ticket in tickets:
+        ticket_changes({name: value for name, value in ticket.items() if name != "id"})
+    return tickets

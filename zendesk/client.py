@@ -14,7 +14,13 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from zendesk.arguments import MAX_IDS_PER_CALL, joined_ids, tag_changes
+from zendesk.arguments import (
+    MAX_IDS_PER_CALL,
+    batch_changes,
+    joined_ids,
+    tag_changes,
+    ticket_changes,
+)
 from zendesk.backoff import backoff_delay, retry_after_seconds
 from zendesk.budget import BudgetRate, RateBudget, rate_budget
 from zendesk.errors import (
@@ -220,22 +226,8 @@ class ZendeskClient:
         return self._view_pages(f"views/{int(view_id)}/tickets.json", page_size)
 
     def _view_pages(self, path: str, page_size: int) -> Iterator[TicketSummary]:
-        params: dict[str, Any] = {"page[size]": page_size}
-
-        for _ in range(MAX_PAGES):
-            body = self._request("GET", path, params=params)
-            for ticket in _field(body, "tickets", path):
-                yield TicketSummary.from_api(ticket)
-
-            meta = body.get("meta") or {}
-            cursor = meta.get("after_cursor")
-            if not meta.get("has_more") or not cursor:
-                return
-            if cursor == params.get("page[after]"):
-                raise ZendeskError("The cursor did not move", endpoint=_endpoint(path))
-            params = {"page[size]": page_size, "page[after]": cursor}
-
-        raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
+        for ticket in self._cursor_pages(path, "tickets", page_size, {}):
+            yield TicketSummary.from_api(ticket)
 
     # Macros
 
@@ -308,11 +300,33 @@ class ZendeskClient:
         The body is built from the two tag lists only. `tags` would replace
         each ticket's whole list and lose tags agents add meanwhile.
         """
-        ids = joined_ids(ticket_ids, convert=int)
         changes = tag_changes(additional_tags, remove_tags)
+        return self.update_many(ticket_ids, changes)
+
+    def update_many(
+        self, ticket_ids: Iterable[int], ticket: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Queue one Zendesk job applying the same changes to up to 100
+        tickets (the bulk form). Returns the `job_status`.
+
+        `ticket` takes update_many's fields (status, comment, macro_ids,
+        additional_tags, ...) but never `tags`, which would replace each
+        ticket's whole list.
+        """
+        ids = joined_ids(ticket_ids, convert=int)
+        changes = ticket_changes(ticket)
 
         path = "tickets/update_many.json"
         body = self._request("PUT", path, params={"ids": ids}, json={"ticket": changes})
+        return _field(body, "job_status", path)
+
+    def update_many_batch(self, tickets: list[dict[str, Any]]) -> dict[str, Any]:
+        """Queue one Zendesk job with a change of its own for each of up to
+        100 tickets (the batch form); each dict carries its ticket's "id".
+        Returns the `job_status`. `tags` is refused as in `update_many`.
+        """
+        path = "tickets/update_many.json"
+        body = self._request("PUT", path, json={"tickets": batch_changes(tickets)})
         return _field(body, "job_status", path)
 
     def show_job_statuses(self, job_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -334,6 +348,30 @@ class ZendeskClient:
         path = f"tickets/{int(ticket_id)}.json"
         return _field(self._request("GET", path), "ticket", path)
 
+    def iter_ticket_comments(
+        self, ticket_id: int, *, newest_first: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Every comment on a ticket, oldest first unless `newest_first`."""
+        path = f"tickets/{int(ticket_id)}/comments.json"
+        order = {"sort_order": "desc" if newest_first else "asc"}
+        return self._cursor_pages(path, "comments", MAX_IDS_PER_CALL, order)
+
+    def preview_macro(self, ticket_id: int, macro_id: int) -> dict[str, Any]:
+        """The `result` of applying a macro to a ticket, which Zendesk only
+        previews: the whole ticket as it would be, and the comment it would
+        add with its placeholders filled in. Nothing is saved."""
+        path = f"tickets/{int(ticket_id)}/macros/{int(macro_id)}/apply.json"
+        return _field(self._request("GET", path), "result", path)
+
+    # Account set-up
+
+    def list_ticket_fields(self) -> list[dict[str, Any]]:
+        path = "ticket_fields.json"
+        return _field(self._request("GET", path), "ticket_fields", path)
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        return list(self._offset_pages("groups.json", "groups", {}))
+
     # Paging
 
     def _offset_pages(
@@ -348,6 +386,26 @@ class ZendeskClient:
             if not next_page:
                 return
             params = _next_page_params(next_page, params, path)
+
+        raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
+
+    def _cursor_pages(
+        self, path: str, key: str, page_size: int, extra: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        """The rows under `key` of every cursor page, until has_more is false."""
+        params: dict[str, Any] = {**extra, "page[size]": page_size}
+
+        for _ in range(MAX_PAGES):
+            body = self._request("GET", path, params=params)
+            yield from _field(body, key, path)
+
+            meta = body.get("meta") or {}
+            cursor = meta.get("after_cursor")
+            if not meta.get("has_more") or not cursor:
+                return
+            if cursor == params.get("page[after]"):
+                raise ZendeskError("The cursor did not move", endpoint=_endpoint(path))
+            params = {**extra, "page[size]": page_size, "page[after]": cursor}
 
         raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
 
