@@ -103,7 +103,7 @@ def test_zendesk_without_credentials_exits_1(sandbox_url, admin_user, settings):
     code, _, err = run("--view", "1", "--add", "vip")
 
     assert code == 1
-    assert "Could not load views from Zendesk" in err
+    assert "Could not load what the job needs from Zendesk" in err
     assert Job.objects.count() == 0
 
 

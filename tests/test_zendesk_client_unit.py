@@ -620,3 +620,42 @@ def test_preview_macro_returns_the_result(http, client):
     http.get(f"{API}/tickets/8/macros/3/apply.json", json={"result": result})
 
     assert client.preview_macro(8, 3) == result
+
+
+def test_an_update_adding_a_comment_is_not_sent_twice_after_a_lost_answer(
+    http, client, waits
+):
+    url = f"{API}/tickets/update_many.json"
+    http.put(url, status=502)
+    http.put(url, status=504)
+    change = {"status": "solved", "comment": {"body": "Done.", "public": True}}
+
+    with pytest.raises(ServerError, match="not sent again"):
+        client.update_many([1, 2], change)
+    with pytest.raises(ServerError, match="not sent again"):
+        client.update_many_batch([{"id": 1, **change}, {"id": 2, "status": "open"}])
+
+    assert len(http.calls) == 2
+    assert waits == []
+
+
+def test_an_update_adding_a_comment_still_waits_out_a_429(http, client, waits):
+    url = f"{API}/tickets/update_many.json"
+    http.put(url, status=429, headers={"Retry-After": "3"})
+    http.put(url, json={"job_status": {"id": "abc"}})
+
+    job_status = client.update_many([1], {"comment": {"body": "Hi", "public": True}})
+
+    assert job_status == {"id": "abc"}
+    assert waits == [3.0]
+
+
+def test_an_update_without_a_comment_is_retried_after_a_lost_answer(
+    http, client, waits
+):
+    url = f"{API}/tickets/update_many.json"
+    http.put(url, status=502)
+    http.put(url, json={"job_status": {"id": "abc"}})
+
+    assert client.update_many([1], {"status": "solved"}) == {"id": "abc"}
+    assert len(waits) == 1

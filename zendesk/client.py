@@ -317,7 +317,13 @@ class ZendeskClient:
         changes = ticket_changes(ticket)
 
         path = "tickets/update_many.json"
-        body = self._request("PUT", path, params={"ids": ids}, json={"ticket": changes})
+        body = self._request(
+            "PUT",
+            path,
+            params={"ids": ids},
+            json={"ticket": changes},
+            repeatable="comment" not in changes,
+        )
         return _field(body, "job_status", path)
 
     def update_many_batch(self, tickets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -326,7 +332,13 @@ class ZendeskClient:
         Returns the `job_status`. `tags` is refused as in `update_many`.
         """
         path = "tickets/update_many.json"
-        body = self._request("PUT", path, json={"tickets": batch_changes(tickets)})
+        changes = batch_changes(tickets)
+        body = self._request(
+            "PUT",
+            path,
+            json={"tickets": changes},
+            repeatable=not any("comment" in ticket for ticket in changes),
+        )
         return _field(body, "job_status", path)
 
     def show_job_statuses(self, job_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -417,12 +429,17 @@ class ZendeskClient:
         path: str,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
+        *,
+        repeatable: bool = True,
     ) -> dict[str, Any]:
         """Send one API call, retrying what is worth retrying.
 
-        Retrying a PUT update_many after a timeout may queue a second Zendesk
-        job for the same tickets. Adding or removing tags twice changes
-        nothing more, so for the calls this client makes that is safe.
+        Retrying a PUT update_many after a timeout or a 5xx may queue a second
+        Zendesk job for the same tickets. Adding or removing tags twice
+        changes nothing more; adding a comment twice does, so a call that is
+        not `repeatable` is tried again only after a 429, which Zendesk
+        answers without doing anything, and otherwise raises ServerError for
+        the caller to find out from the tickets what happened.
         """
         endpoint = _endpoint(path)
         failures = 0
@@ -435,6 +452,12 @@ class ZendeskClient:
                 if failure.status_code == 429:
                     wait = self._rate_limit_wait(failure, rate_limited_for, endpoint)
                     rate_limited_for += wait
+                elif not repeatable:
+                    raise ServerError(
+                        f"no answer, and not sent again: {failure.detail}",
+                        status_code=failure.status_code,
+                        endpoint=endpoint,
+                    ) from failure.__cause__
                 else:
                     wait = self._failure_wait(failure, failures, endpoint)
                     failures += 1
