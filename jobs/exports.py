@@ -33,6 +33,8 @@ COLUMNS = [
     "ticket_url",
     "ticket_status",
     "tags_before",
+    "fields_before",
+    "change",
     "outcome",
     "error",
     "zendesk_job_id",
@@ -41,6 +43,8 @@ _RESULT_FIELDS = [
     "ticket_id",
     "ticket_status",
     "tags_before",
+    "fields_before",
+    "change",
     "outcome",
     "error",
     "zendesk_job_id",
@@ -60,26 +64,20 @@ def export_filename(jobs: list[Job], extension: str) -> str:
 
 
 def result_records(jobs: Iterable[Job]) -> Iterator[dict]:
-    """Every result of every job, in order, one dict per ticket."""
+    """Every result of every job, in order, one dict per ticket, with its
+    keys in COLUMNS order. `fields_before` and `change` are empty for tools
+    that change tags only."""
     for job in jobs:
         rows = _result_rows(job).iterator(chunk_size=READ_CHUNK_ROWS)
-        for ticket_id, status, tags, outcome, error, zendesk_job in rows:
-            yield {
-                "job": job.pk,
-                "tool": job.tool.slug,
-                "ticket_id": ticket_id,
-                "ticket_url": ticket_url(ticket_id) or "",
-                "ticket_status": status,
-                "tags_before": list(tags),
-                "outcome": outcome,
-                "error": error,
-                "zendesk_job_id": zendesk_job,
-            }
+        for row in rows:
+            record = {"job": job.pk, "tool": job.tool.slug, **row}
+            record["ticket_url"] = ticket_url(row["ticket_id"]) or ""
+            yield {name: record[name] for name in COLUMNS}
 
 
 def _result_rows(job: Job) -> QuerySet:
     results = TicketResult.objects.filter(job=job).order_by("id")
-    return results.values_list(*_RESULT_FIELDS)
+    return results.values(*_RESULT_FIELDS)
 
 
 def csv_pieces(jobs: Iterable[Job]) -> Iterator[str]:
@@ -98,6 +96,8 @@ def _csv_cell(record: dict, name: str) -> object:
     value = record[name]
     if name == "tags_before":
         value = " ".join(value)  # a tag never holds a space
+    elif name in ("fields_before", "change"):
+        value = json.dumps(value, ensure_ascii=False) if value else ""
     return defused_cell(value)
 
 

@@ -220,6 +220,7 @@ def _results_context(request: HttpRequest, job: Job) -> dict:
     return {
         "results_page": page,
         "result_rows": _result_rows(job, page),
+        "shows_changes": get_tool(job.tool.slug).describes_changes,
         "outcome": outcome,
         "outcome_counts": _outcome_counts(job),
         "retries": list(job.retries.values_list("pk", flat=True)),

@@ -110,7 +110,7 @@ def test_closed_tickets_are_reported_not_applicable(user, sandbox_url):
 
 
 def test_a_dry_run_shows_each_ticket_before_and_after_and_changes_nothing(
-    user, sandbox_url
+    user, sandbox_url, client
 ):
     ticket_ids = make_tickets(50, status=lambda n: "pending" if n % 2 else "open")
     job = new_macro_job(user, solve_with_note(), dry_run=True)
@@ -128,6 +128,13 @@ def test_a_dry_run_shows_each_ticket_before_and_after_and_changes_nothing(
     }
     assert update_calls() == 0
     assert comments_per_ticket(ticket_ids) == {0: 50}
+
+    client.force_login(user)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "Other changes" in page
+    assert "Status: pending → solved" in page
+    assert "Status: open → solved" in page
+    assert f"Comment (public): {NOTE}" in page
 
 
 def test_tickets_that_need_different_changes_go_in_the_batch_form(user, sandbox_url):

@@ -156,6 +156,8 @@ def test_the_json_export_is_one_array_of_results(client, agent):
         "ticket_url": "",
         "ticket_status": "",
         "tags_before": ["base"],
+        "fields_before": {},
+        "change": {},
         "outcome": "updated",
         "error": "",
         "zendesk_job_id": "",

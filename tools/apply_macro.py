@@ -136,6 +136,7 @@ class ApplyMacro(BaseTool):
     description = "Apply a macro to every ticket of a view, a search or a list."
     category = "Macros"
     requires_admin = True
+    describes_changes = True
     form_class = ApplyMacroForm
 
     def get_form(self, *args: Any, **kwargs: Any) -> forms.Form:

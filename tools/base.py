@@ -45,6 +45,8 @@ class BaseTool:
     description: str = ""
     category: str = ""
     requires_admin: bool = False
+    # Whether a ticket's change goes beyond its tags, shown on the job page.
+    describes_changes: bool = False
     form_class: type[forms.Form] = forms.Form
     # A tool that only reads, answering in the request on a page of its own
     # (`page`) instead of the bulk tools' form and job.

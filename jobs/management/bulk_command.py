@@ -147,17 +147,22 @@ class BulkToolCommand(BaseCommand):
         if job.dry_run:
             self.stdout.write(
                 f"Dry run: {job.total:,} in scope, {job.would_change:,} would change, "
-                f"{job.unchanged:,} already correct, {job.failed:,} would fail "
-                "(closed)."
+                f"{job.unchanged:,} already correct, {job.failed:,} would fail"
+                f"{self._not_applicable(job)}."
             )
         else:
             self.stdout.write(
                 f"{job.get_status_display()}: {job.total:,} tickets, "
                 f"{job.succeeded:,} updated, {job.unchanged:,} already correct, "
-                f"{job.failed:,} failed."
+                f"{job.failed:,} failed{self._not_applicable(job)}."
             )
         if job.error_message:
             self.stderr.write(job.error_message)
+
+    def _not_applicable(self, job: Job) -> str:
+        if not job.not_applicable:
+            return ""
+        return f", {job.not_applicable:,} not applicable"
 
 
 def _user(name: str | None):
