@@ -42,6 +42,11 @@ class ApplyMacroForm(TicketSourceForm):
     macro = forms.TypedChoiceField(
         coerce=int,
         label="Macro",
+        help_text=(
+            "A macro whose comment has placeholders costs one more Zendesk call "
+            "per ticket: Zendesk's preview of the macro writes each ticket's "
+            "comment."
+        ),
         error_messages={
             "invalid_choice": "Choose one of the active macros in the list.",
             "required": "Choose a macro.",
@@ -58,6 +63,9 @@ class ApplyMacroForm(TicketSourceForm):
         self.macros = {int(macro["id"]): macro for macro in macros}
         self.macros_error = macros_error
         self.current_user_id: int | None = None
+        if macros_error:
+            # Shown before anyone posts: the list is empty, and this is why.
+            self.fields["macro"].help_text = macros_error
         self.fields["macro"].choices = [("", "Choose a macro")] + [
             (int(macro["id"]), macro_label(macro)) for macro in macros
         ]
