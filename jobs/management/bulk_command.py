@@ -144,17 +144,22 @@ class BulkToolCommand(BaseCommand):
         self.stdout.flush()
 
     def _report(self, job: Job) -> None:
+        # Closed tickets fail a tag change but are "not applicable" to a
+        # macro; the figures must add up to the total either way.
+        not_applicable = (
+            f", {job.not_applicable:,} not applicable" if job.not_applicable else ""
+        )
         if job.dry_run:
             self.stdout.write(
                 f"Dry run: {job.total:,} in scope, {job.would_change:,} would change, "
-                f"{job.unchanged:,} already correct, {job.failed:,} would fail "
-                "(closed)."
+                f"{job.unchanged:,} already correct, {job.failed:,} would fail"
+                f"{not_applicable}."
             )
         else:
             self.stdout.write(
                 f"{job.get_status_display()}: {job.total:,} tickets, "
                 f"{job.succeeded:,} updated, {job.unchanged:,} already correct, "
-                f"{job.failed:,} failed."
+                f"{job.failed:,} failed{not_applicable}."
             )
         if job.error_message:
             self.stderr.write(job.error_message)
