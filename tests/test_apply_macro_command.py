@@ -153,8 +153,8 @@ def test_a_dry_run_reports_and_changes_nothing(boss, macro):
 @pytest.mark.parametrize(
     ("macro_arg", "message"),
     [
-        ("999999", "--macro: Choose one of the active macros in the list."),
-        ("abc", "--macro: Choose one of the active macros in the list."),
+        ("999999", "--macro: That is not one of the account's active macros."),
+        ("abc", "--macro: That is not one of the account's active macros."),
         ("", "--macro: Choose a macro."),
     ],
 )
@@ -176,7 +176,7 @@ def test_an_inactive_macro_exits_2(boss, sandbox_url):
     code, _, err = run("--search", "status:open", "--macro", str(retired.pk))
 
     assert code == 2
-    assert "--macro: Choose one of the active macros in the list." in err
+    assert "--macro: That is not one of the account's active macros." in err
     assert Job.objects.count() == 0
     assert statuses(ticket_ids) == {"open": 3}
 

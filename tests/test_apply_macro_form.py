@@ -330,7 +330,7 @@ def test_an_inactive_macro_cannot_be_posted(lead_client, sandbox_url, rq_queue):
     )
 
     assert field_errors(response, "macro") == [
-        "Choose one of the active macros in the list."
+        "That is not one of the account's active macros."
     ]
     assert Job.objects.count() == 0
     assert_left_alone(ticket_ids)

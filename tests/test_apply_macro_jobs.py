@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from jobs.engine import UNCONFIRMED_SEND
 from jobs.models import Job, TicketResult
-from jobs.services import job_create, job_enqueue, job_run
+from jobs.services import job_create, job_enqueue, job_run, job_start
 from sandbox.models import Comment, FaultModes, Macro, RequestLog, Ticket, TicketAudit
 from tests.job_helpers import ProgressWatch, outcomes, wait_until
 from tests.sandbox_data import make_tickets, make_view, tags_of
@@ -250,3 +250,41 @@ def _sending(job: Job) -> bool:
     return job.results.filter(
         outcome=Outcome.PENDING, zendesk_job_id=UNCONFIRMED_SEND
     ).exists()
+
+
+def test_a_placeholder_macro_goes_to_a_worker_however_few_its_tickets(
+    user, sandbox_url, rq_queue
+):
+    make_tickets(3)
+    macro = Macro.objects.create(
+        title="Thanks",
+        actions=[{"field": "comment_value", "value": "Ticket {{ticket.id}} is done"}],
+    )
+    params = macro_params(view_source(make_view("Everything")), macro)
+
+    job = job_start(
+        tool=get_tool("apply-macro"), user=user, params=params, expected_tickets=3
+    )
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+    assert rq_queue.count == 1
+    assert RequestLog.objects.filter(path__contains="/macros/").count() == 0
+
+
+def action(field: str, value: str) -> dict:
+    return {"field": field, "value": value}
+
+
+def test_a_macro_that_cannot_be_applied_is_marked_in_the_list():
+    form = get_tool("apply-macro").form_class(
+        tool=get_tool("apply-macro"),
+        macros=[
+            {"id": 1, "title": "Fine", "actions": [action("status", "open")]},
+            {"id": 2, "title": "Survey", "actions": [action("cc", "x")]},
+        ],
+    )
+
+    labels = dict(form.fields["macro"].choices)
+    assert labels[1] == "Fine (Status: open)"
+    assert labels[2] == "Survey (CC: x) (cannot be applied in bulk)"

@@ -11,7 +11,7 @@ Every update names the macro, which Zendesk records in the ticket's audit.
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.html import strip_tags
@@ -31,6 +31,9 @@ from tools.source_form import TicketSourceForm
 from tools.sources import PAGE_CLIENT_OPTIONS, describe_source, iter_source_tickets
 from zendesk import NotFoundError, TicketSummary, ZendeskClient, ZendeskError
 
+if TYPE_CHECKING:
+    from jobs.models import Job
+
 logger = logging.getLogger(__name__)
 
 NOT_APPLICABLE_CLOSED = "Closed: Zendesk does not let a macro change a closed ticket"
@@ -48,7 +51,7 @@ class ApplyMacroForm(TicketSourceForm):
             "comment."
         ),
         error_messages={
-            "invalid_choice": "Choose one of the active macros in the list.",
+            "invalid_choice": "That is not one of the account's active macros.",
             "required": "Choose a macro.",
         },
     )
@@ -67,7 +70,7 @@ class ApplyMacroForm(TicketSourceForm):
             # Shown before anyone posts: the list is empty, and this is why.
             self.fields["macro"].help_text = macros_error
         self.fields["macro"].choices = [("", "Choose a macro")] + [
-            (int(macro["id"]), macro_label(macro)) for macro in macros
+            (int(macro["id"]), _choice_label(macro)) for macro in macros
         ]
 
     def clean(self) -> dict:
@@ -117,6 +120,17 @@ class ApplyMacroForm(TicketSourceForm):
         }
 
 
+def _choice_label(macro: dict) -> str:
+    """The label, saying up front when the macro will be refused. Any user
+    id stands in for "current user" here: only whether it can be applied is
+    asked."""
+    try:
+        read_macro(macro, current_user_id=0)
+    except MacroError:
+        return f"{macro_label(macro)} (cannot be applied in bulk)"
+    return macro_label(macro)
+
+
 def macro_label(macro: dict) -> str:
     """The macro's title and what it does, for the list."""
     actions = macro.get("actions") or []
@@ -155,6 +169,15 @@ class ApplyMacro(BaseTool):
             logger.warning("Could not load macros from Zendesk: %s", problem)
             macros, error = [], f"The macros could not be loaded: {problem}"
         return super().get_form(*args, macros=macros, macros_error=error, **kwargs)
+
+    def execute(self, job: "Job") -> None:
+        # Each ticket costs a preview call besides its share of the update:
+        # even a few hundred tickets would hold the page for a minute, so
+        # such a run always goes to a worker.
+        if self.actions(job.params).comment_has_placeholders:
+            self.execute_async(job)
+        else:
+            super().execute(job)
 
     def describe(self, params: dict) -> str:
         text = (
