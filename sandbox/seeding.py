@@ -180,6 +180,11 @@ def wipe() -> None:
     tables = [model._meta.db_table for model in SANDBOX_MODELS]
     statements = connection.ops.sql_flush(no_style(), tables, reset_sequences=True)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # PostgreSQL refuses to truncate a table whose deferred foreign
+            # key checks are still pending in this transaction (comments
+            # added earlier in it): run those checks now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for sql in statements:
             cursor.execute(sql)
 
