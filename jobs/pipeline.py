@@ -18,8 +18,8 @@ class SentChunk:
     zendesk_job_id: str
     ticket_ids: list[int]
     sent_at: float
-    # Sent by an earlier run: if Zendesk no longer knows its job, the chunk is
-    # sent again rather than settled by reading the tickets.
+    # Sent by an earlier run: if Zendesk no longer knows its job, the tickets
+    # that do not show the change yet are sent again (rather than failed).
     resend_if_vanished: bool = False
 
 
