@@ -7,7 +7,8 @@ workers may disagree after a crash. Two cases are repaired:
   gone on this machine: its worker died (SIGKILL, out of memory, a reboot).
   It is queued again and resumes from the tickets that have no outcome yet;
 - a queued job that Redis no longer holds waiting (Redis was flushed or lost
-  its data, or the job was released by a shutdown): it is enqueued again.
+  its data, the job was released by a shutdown, or a worker took it off the
+  queue and froze or died before starting it): it is enqueued again.
 
 Queueing a job twice is harmless: a run must first claim the job in the
 database (jobs/claims.py), and only one can.
@@ -34,6 +35,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
+from rq.queue import Queue
 
 from jobs.models import Job
 from jobs.services import new_rq_job_id, put_on_queue
@@ -123,10 +125,17 @@ def _waiting_in_rq(rq_job_id: str, connection) -> bool:
         return False
 
     try:
-        status = RQJob.fetch(rq_job_id, connection=connection).get_status()
+        rq_job = RQJob.fetch(rq_job_id, connection=connection)
     except NoSuchJobError:
         return False
-    return status in WAITING_IN_RQ
+    status = rq_job.get_status()
+    if status != JobStatus.QUEUED:
+        return status in WAITING_IN_RQ
+    # A worker takes the id off the queue's list before it marks the job
+    # started: one frozen or killed in between leaves a job that still says
+    # "queued" but that no worker will ever be handed.
+    queue_key = Queue(rq_job.origin, connection=connection).key
+    return connection.lpos(queue_key, rq_job_id) is not None
 
 
 def _requeue(job: Job, now: datetime, reason: str, *, was_running: bool) -> bool:

@@ -124,6 +124,22 @@ def test_a_queued_job_that_redis_lost_is_queued_again(user, rq_queue):
     assert recover_jobs(now=later) == []  # now waiting in Redis again
 
 
+def test_a_job_a_worker_took_off_the_queue_but_never_started_is_queued_again(
+    user, rq_queue
+):
+    job = new_job(user, make_view("Everything"))
+    job_enqueue(job=job)
+    # A worker pops the id, then freezes before marking the job started.
+    rq_queue.connection.lpop(rq_queue.key)
+
+    later = timezone.now() + timedelta(minutes=1)
+    assert recover_jobs(now=later) == [job.pk]
+
+    job.refresh_from_db()
+    assert rq_queue.job_ids == [job.rq_job_id]
+    assert recover_jobs(now=later) == []
+
+
 def test_a_run_that_lost_its_claim_changes_nothing(user, rq_queue, sandbox_url):
     make_tickets(30)
     job = new_job(user, make_view("Everything"))
