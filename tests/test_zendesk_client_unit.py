@@ -659,3 +659,43 @@ def test_an_update_without_a_comment_is_retried_after_a_lost_answer(
 
     assert client.update_many([1], {"status": "solved"}) == {"id": "abc"}
     assert len(waits) == 1
+
+
+def test_an_update_adding_a_comment_is_retried_when_no_connection_was_made(
+    http, client, waits
+):
+    url = f"{API}/tickets/update_many.json"
+    http.put(url, body=requests.ConnectTimeout("connect timed out"))
+    http.put(url, json={"job_status": {"id": "abc"}})
+
+    job_status = client.update_many([1], {"comment": {"body": "Hi", "public": True}})
+
+    assert job_status == {"id": "abc"}
+    assert len(waits) == 1
+
+
+def test_an_update_adding_a_comment_is_not_retried_after_a_read_timeout(
+    http, client, waits
+):
+    url = f"{API}/tickets/update_many.json"
+    http.put(url, body=requests.ReadTimeout("read timed out"))
+
+    with pytest.raises(ServerError, match="not sent again: ReadTimeout"):
+        client.update_many([1], {"comment": {"body": "Hi", "public": True}})
+    assert waits == []
+
+
+def test_a_refused_connection_counts_as_never_sent(waits):
+    """Port 9 (discard) has no listener here: the connection is refused."""
+    client = ZendeskClient(
+        "http://127.0.0.1:9",
+        email=EMAIL,
+        api_token=API_TOKEN,
+        max_retries=2,
+        backoff_seconds=0.01,
+        sleep=waits.append,
+    )
+
+    with pytest.raises(ServerError, match="still failing after 3 attempts"):
+        client.update_many([1], {"comment": {"body": "Hi", "public": True}})
+    assert len(waits) == 2

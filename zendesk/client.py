@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import NewConnectionError
 
 from zendesk.arguments import (
     MAX_IDS_PER_CALL,
@@ -97,11 +98,14 @@ class _Transient(Exception):
         *,
         status_code: int | None = None,
         retry_after: float | None = None,
+        never_sent: bool = False,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.status_code = status_code
         self.retry_after = retry_after
+        # The connection was never made: Zendesk cannot have acted on it.
+        self.never_sent = never_sent
 
 
 class ZendeskClient:
@@ -438,8 +442,9 @@ class ZendeskClient:
         Zendesk job for the same tickets. Adding or removing tags twice
         changes nothing more; adding a comment twice does, so a call that is
         not `repeatable` is tried again only after a 429, which Zendesk
-        answers without doing anything, and otherwise raises ServerError for
-        the caller to find out from the tickets what happened.
+        answers without doing anything, or when no connection was made;
+        otherwise it raises ServerError for the caller to find out from the
+        tickets what happened.
         """
         endpoint = _endpoint(path)
         failures = 0
@@ -452,7 +457,7 @@ class ZendeskClient:
                 if failure.status_code == 429:
                     wait = self._rate_limit_wait(failure, rate_limited_for, endpoint)
                     rate_limited_for += wait
-                elif not repeatable:
+                elif not repeatable and not failure.never_sent:
                     raise ServerError(
                         f"no answer, and not sent again: {failure.detail}",
                         status_code=failure.status_code,
@@ -512,7 +517,9 @@ class ZendeskClient:
                 timeout=self._timeout,
             )
         except _TRANSIENT_ERRORS as error:
-            raise _Transient(type(error).__name__) from error
+            raise _Transient(
+                type(error).__name__, never_sent=_never_connected(error)
+            ) from error
         except requests.RequestException as error:
             # A request that cannot even be sent (a malformed URL, say) will
             # not get better by trying again.
@@ -623,6 +630,15 @@ def _ticket_query(query: str) -> str:
     if not query:
         raise InvalidSearchError("The search query is empty.")
     return query
+
+
+def _never_connected(error: requests.RequestException) -> bool:
+    """Whether the request failed before a connection was made (refused,
+    unresolvable, or timed out while connecting), so nothing was sent."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 def _endpoint(path: str) -> str:
