@@ -96,6 +96,15 @@ def test_a_search_that_cannot_run_is_refused_before_anything_starts(
     assert rq_queue.count == 0
 
 
+def test_a_search_query_too_long_gets_one_message(agent_client, sandbox_url):
+    response = post(agent_client, search("tags:x " * 200))
+
+    errors = field_errors(response, "query")
+    assert len(errors) == 1
+    assert "at most 1000 characters" in errors[0]
+    assert RequestLog.objects.filter(path__contains="search").count() == 0
+
+
 def test_a_pasted_list_with_junk_is_refused_line_by_line(
     agent_client, sandbox_url, rq_queue
 ):

@@ -170,6 +170,8 @@ class TicketSourceForm(forms.Form):
         self._source, self._estimate = view_source(view), view.count
 
     def _clean_search(self, query: str) -> None:
+        if "query" in self.errors:
+            return  # too long, say: that message is enough
         if not query:
             self.add_error("query", "Enter a search query.")
             return
