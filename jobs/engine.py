@@ -9,7 +9,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +25,7 @@ from jobs.claims import Claim, ClaimLost, Heartbeat, owned
 from jobs.models import Job, TicketResult
 from jobs.pipeline import ChunkQueue, SentChunk, Window
 from jobs.rq_progress import mirror_progress
-from tools.base import BaseTool, TicketPlan
+from tools.base import ATTEMPTS_SINCE, CLOCK_MARGIN, BaseTool, TicketPlan
 from tools.sources import NOT_FOUND
 from zendesk import (
     AuthenticationError,
@@ -53,9 +53,6 @@ TICKET_NOT_FOUND = "Not found in Zendesk: deleted, merged or never there"
 # between) cannot know whether Zendesk took the chunk, so it asks the tickets
 # before sending anything again: a comment must not be added twice.
 UNCONFIRMED_SEND = "unconfirmed"
-# Zendesk's clock and ours may differ: a change counts as this job's if it
-# is no older than the job, less this much.
-CLOCK_MARGIN = timedelta(minutes=2)
 CLOSED_TICKET_PREDICTION = (
     "Closed: Zendesk refuses changes to closed tickets unless the account lets "
     "admins edit them"
@@ -290,7 +287,7 @@ class JobEngine:
             ticket_ids,
             self.params,
             changes=self._planned_changes(ticket_ids),
-            since=self.job.created_at - CLOCK_MARGIN,
+            since=self._first_attempt(),
         )
         outcome = ChunkOutcome(
             updated=[pk for pk in ticket_ids if applied.get(pk)],
@@ -300,6 +297,13 @@ class JobEngine:
         )
         self._record(ticket_ids, outcome)
         return [pk for pk in ticket_ids if applied.get(pk) is False]
+
+    def _first_attempt(self) -> datetime:
+        """Since when a change seen on a ticket may be this job's own (or,
+        for a retry, that of an earlier job of the chain)."""
+        since = self.params.get(ATTEMPTS_SINCE)
+        first = datetime.fromisoformat(since) if since else self.job.created_at
+        return first - CLOCK_MARGIN
 
     def _planned_changes(self, ticket_ids: list[int]) -> dict[int, dict]:
         rows = self.job.results.filter(ticket_id__in=ticket_ids)
@@ -358,7 +362,7 @@ class JobEngine:
                 job_status = self.tool.send_update(
                     self.client, ticket_ids, self.params, changes=changes
                 )
-        except (TooManyJobsError, AuthenticationError):
+        except (TooManyJobsError, AuthenticationError, JobCancelled):
             # Nothing was queued. Authentication: no later chunk can succeed
             # either, the job stops.
             self._mark_sent(ticket_ids, "")
@@ -476,7 +480,23 @@ class JobEngine:
             checked = self._outcome_from_tickets(unreported, reason)
             outcome.updated += checked.updated
             outcome.failures |= checked.failures
+        if outcome.failures:
+            self._recheck_safe_update_failures(outcome)
         return outcome
+
+    def _recheck_safe_update_failures(self, outcome: ChunkOutcome) -> None:
+        """A safe update fails once its ticket has changed since the
+        snapshot, and the change may be this job's own: the same chunk sent
+        earlier, its answer lost. Such failures count as updated when the
+        ticket shows the change."""
+        changes = self._planned_changes(list(outcome.failures))
+        guarded = [pk for pk, change in changes.items() if change.get("safe_update")]
+        if not guarded:
+            return
+        checked = self._outcome_from_tickets(guarded, reason="")
+        for ticket_id in checked.updated:
+            del outcome.failures[ticket_id]
+            outcome.updated.append(ticket_id)
 
     def _outcome_from_tickets(self, ticket_ids: list[int], reason: str) -> ChunkOutcome:
         return outcome_from_tickets(
@@ -485,7 +505,7 @@ class JobEngine:
             params=self.params,
             ticket_ids=ticket_ids,
             changes=self._planned_changes(ticket_ids),
-            since=self.job.created_at - CLOCK_MARGIN,
+            since=self._first_attempt(),
             reason=reason,
         )
 
@@ -511,6 +531,9 @@ class JobEngine:
                     wait,
                 )
                 self.sleep(wait)
+                # The wait can be long: someone may have cancelled the job,
+                # or another run taken it, meanwhile.
+                self._check_still_wanted()
 
     def _record(self, ticket_ids: list[int], outcome: ChunkOutcome) -> None:
         """Write the chunk's outcomes and counters together.

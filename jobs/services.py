@@ -17,7 +17,7 @@ from jobs.engine import InlineLimitExceeded, JobCancelled, JobEngine
 from jobs.models import Job, TicketResult
 from jobs.rq_progress import mirror_progress
 from tools.access import can_use_tool
-from tools.base import BaseTool
+from tools.base import ATTEMPTS_SINCE, BaseTool
 from tools.registry import get_tool
 from tools.sources import forget_active_views
 from zendesk import AuthenticationError, ZendeskClient, ZendeskError
@@ -460,7 +460,16 @@ def job_retry(*, job: Job, user: AbstractBaseUser) -> Job:
         "ids": failed_ids,
         "title": f"retry of job {job.pk}: {count:,} failed {noun}",
     }
-    params = {**job.params, "source": source, "limit": count}
+    # An update whose answer was lost may have been carried out after all,
+    # later: a tool that must not change a ticket twice looks for changes
+    # made since the first job of the chain.
+    attempts_since = job.params.get(ATTEMPTS_SINCE) or job.created_at.isoformat()
+    params = {
+        **job.params,
+        "source": source,
+        "limit": count,
+        ATTEMPTS_SINCE: attempts_since,
+    }
     logger.info("Job %s: retrying its %d failed tickets, for %s", job.pk, count, user)
     return job_start(
         tool=tool, user=user, params=params, expected_tickets=count, retry_of=job

@@ -32,6 +32,7 @@ from .ticket_changes import (
     TicketChanges,
     apply_changes,
     invalid_value,
+    is_stale,
     read_changes,
 )
 
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 CLOSED_DETAILS = "Status: closed prevents ticket update"
 CONFLICT_DETAILS = "The ticket changed after the job was queued (safe update)"
+STALE_STAMP_DETAILS = "The ticket changed after updated_stamp (safe update)"
 # Zendesk's limit for one update_many, in either form.
 MAX_TICKETS_PER_JOB = 100
 FAILED_JOB_MESSAGE = "Sandbox fault mode: the job failed before changing any ticket"
@@ -207,6 +209,8 @@ def _failure_for(
         return _failure(ticket_id, "RecordInvalid", CLOSED_DETAILS)
     if modes.ticket_fails(ticket_id):
         return _failure(ticket_id, "UpdateConflict", CONFLICT_DETAILS)
+    if is_stale(update.changes, ticket.updated_at):
+        return _failure(ticket_id, "UpdateConflict", STALE_STAMP_DETAILS)
     invalid = invalid_value(update.changes)
     if invalid is not None:
         return _failure(ticket_id, "RecordInvalid", invalid)

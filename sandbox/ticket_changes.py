@@ -19,7 +19,8 @@ from .tags import normalise_tags, tags_to_text
 PLAIN_FIELDS = ("status", "priority", "type", "group_id", "assignee_id", "subject")
 TAG_FIELDS = ("tags", "additional_tags", "remove_tags")
 OTHER_FIELDS = ("custom_fields", "comment", "macro_ids", "macro_id")
-ACCEPTED_FIELDS = PLAIN_FIELDS + TAG_FIELDS + OTHER_FIELDS
+SAFE_UPDATE_FIELDS = ("safe_update", "updated_stamp")
+ACCEPTED_FIELDS = PLAIN_FIELDS + TAG_FIELDS + OTHER_FIELDS + SAFE_UPDATE_FIELDS
 
 # An update may set any status but closed; Zendesk closes tickets itself.
 SETTABLE_STATUSES = [status for status in Ticket.Status if status != "closed"]
@@ -58,6 +59,8 @@ class TicketChanges:
     tags: TagChanges = TagChanges()
     comment: NewComment | None = None
     macro_ids: tuple[int, ...] = ()
+    # Apply only if the ticket was last updated at this moment (safe update).
+    updated_stamp: datetime | None = None
 
 
 @dataclass
@@ -96,7 +99,28 @@ def read_changes(ticket: object) -> TicketChanges:
         tags=_tag_changes(ticket),
         comment=_comment(ticket.get("comment")),
         macro_ids=_macro_ids(ticket),
+        updated_stamp=_updated_stamp(ticket),
     )
+
+
+def _updated_stamp(ticket: dict) -> datetime | None:
+    if not ticket.get("safe_update"):
+        return None
+    try:
+        stamp = datetime.fromisoformat(str(ticket.get("updated_stamp")))
+    except ValueError:
+        stamp = None
+    if stamp is None or stamp.tzinfo is None:
+        raise _invalid("updated_stamp must be a time like 2026-01-31T12:00:00Z")
+    return stamp
+
+
+def is_stale(changes: TicketChanges, updated_at: datetime) -> bool:
+    """Whether a safe update must be refused: the ticket changed after the
+    stamp. The API shows times to the second, so they are compared so."""
+    if changes.updated_stamp is None:
+        return False
+    return updated_at.replace(microsecond=0) > changes.updated_stamp
 
 
 def _plain_fields(ticket: dict) -> dict[str, Any]:

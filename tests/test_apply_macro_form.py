@@ -359,10 +359,14 @@ def test_a_dry_run_records_each_tickets_before_and_after_and_the_comment(
     assert outcomes(job) == {Outcome.WOULD_CHANGE: 5, Outcome.NOT_APPLICABLE: 1}
     pending = job.results.get(ticket_id=ticket_ids[1])
     assert pending.fields_before == {"status": "pending", "tags": ["base"]}
+    stamp = Ticket.objects.get(pk=pending.ticket_id).updated_at
     assert pending.change == {
         "status": "solved",
         "additional_tags": ["macro_done"],
         "comment": {"body": NOTE, "public": True},
+        # A comment goes as a safe update, so it cannot land twice.
+        "safe_update": True,
+        "updated_stamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     opened = job.results.get(ticket_id=ticket_ids[0])
     assert get_tool("apply-macro").describe_change(

@@ -2,14 +2,17 @@
 real workers where the test kills one."""
 
 from collections import Counter
+from datetime import timedelta
 from functools import partial
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from jobs.engine import UNCONFIRMED_SEND
 from jobs.models import Job, TicketResult
-from jobs.services import job_create, job_enqueue, job_run, job_start
+from jobs.services import job_create, job_enqueue, job_retry, job_run, job_start
+from sandbox.faults import inject_fault
 from sandbox.models import Comment, FaultModes, Macro, RequestLog, Ticket, TicketAudit
 from tests.job_helpers import ProgressWatch, outcomes, wait_until
 from tests.sandbox_data import make_tickets, make_view, tags_of
@@ -121,10 +124,14 @@ def test_a_dry_run_shows_each_ticket_before_and_after_and_changes_nothing(
     assert outcomes(job) == {Outcome.WOULD_CHANGE: 50}
     result = job.results.get(ticket_id=ticket_ids[1])
     assert result.fields_before == {"status": "pending", "tags": ["base"]}
+    stamp = Ticket.objects.get(pk=result.ticket_id).updated_at
     assert result.change == {
         "status": "solved",
         "additional_tags": ["macro_solved"],
         "comment": {"body": NOTE, "public": True},
+        # A comment goes as a safe update, so it cannot land twice.
+        "safe_update": True,
+        "updated_stamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     assert update_calls() == 0
     assert comments_per_ticket(ticket_ids) == {0: 50}
@@ -210,6 +217,85 @@ def test_a_chunk_sent_just_before_the_run_stopped_gets_its_comment_once(
     assert outcomes(job) == {Outcome.UPDATED: 300}
     assert comments_per_ticket(ticket_ids) == {1: 300}
     assert update_calls() == 3
+
+
+def last_changed_an_hour_ago(ticket_ids: list[int]) -> None:
+    """The API shows times to the second: a safe update can only tell a
+    ticket changed in another second from the one it was stamped with."""
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Ticket.objects.filter(pk__in=ticket_ids).update(updated_at=an_hour_ago)
+
+
+def zendesk_runs_late(monkeypatch, *, times: int = 1) -> None:
+    """The first `times` checks of whether tickets carry the change come
+    before Zendesk has run the update (the sandbox runs it at once)."""
+    tool_class = type(get_tool("apply-macro"))
+    original = tool_class.find_applied
+    checks = {"n": 0}
+
+    def not_yet(self, client, ticket_ids, params, **kwargs):
+        checks["n"] += 1
+        if checks["n"] <= times:
+            return dict.fromkeys(ticket_ids, False)
+        return original(self, client, ticket_ids, params, **kwargs)
+
+    monkeypatch.setattr(tool_class, "find_applied", not_yet)
+
+
+def test_a_chunk_sent_again_before_zendesk_ran_the_first_copy_comments_once(
+    user, sandbox_url, monkeypatch
+):
+    ticket_ids = make_tickets(300)
+    last_changed_an_hour_ago(ticket_ids)
+    job = new_macro_job(user, solve_with_note())
+    tool_class = type(get_tool("apply-macro"))
+    original_send = tool_class.send_update
+    sent = {"n": 0}
+
+    def stop_after_second_send(self, client, chunk, params, **kwargs):
+        sent["n"] += 1
+        job_status = original_send(self, client, chunk, params, **kwargs)
+        if sent["n"] == 2:
+            raise SystemExit("the worker was stopped")
+        return job_status
+
+    monkeypatch.setattr(tool_class, "send_update", stop_after_second_send)
+    with pytest.raises(SystemExit):
+        job_run(job_id=job.pk)
+    monkeypatch.undo()
+    zendesk_runs_late(monkeypatch)
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    # The second chunk went out again; Zendesk refused the copy (its tickets
+    # had changed since their stamp), and the tickets showed the comment.
+    assert update_calls() == 4
+    assert job.status == Job.Status.SUCCEEDED
+    assert outcomes(job) == {Outcome.UPDATED: 300}
+    assert comments_per_ticket(ticket_ids) == {1: 300}
+
+
+def test_a_retry_leaves_alone_tickets_an_earlier_job_commented_after_all(
+    user, sandbox_url, monkeypatch
+):
+    ticket_ids = make_tickets(100)
+    job = new_macro_job(user, solve_with_note())
+    # Zendesk takes the update but its answer is lost, and the tickets do not
+    # show the change yet when the job looks.
+    inject_fault("update_many", 504, after_handling=True)
+    zendesk_runs_late(monkeypatch)
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert outcomes(job) == {Outcome.FAILED: 100}
+
+    monkeypatch.undo()
+    retry = job_retry(job=job, user=user)
+    job_run(job_id=retry.pk)
+
+    retry.refresh_from_db()
+    assert outcomes(retry) == {Outcome.UNCHANGED: 100}
+    assert comments_per_ticket(ticket_ids) == {1: 100}
+    assert update_calls() == 1
 
 
 def test_a_worker_killed_mid_job_leaves_one_comment_per_ticket(user, processes):

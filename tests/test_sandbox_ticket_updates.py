@@ -1,8 +1,11 @@
 """update_many beyond tags: fields, comments, macro ids and the batch form;
 and the comments, audits, groups and ticket fields the sandbox serves."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from sandbox.models import Comment, Group, Ticket, TicketAudit, TicketField
 from sandbox.seed_account import API_USER_ID
@@ -158,6 +161,39 @@ def test_the_batch_form_changes_each_ticket_its_own_way(api):
     assert Ticket.objects.get(pk=second).subject == "Renamed"
     assert tags_of([second]) == {second: []}
     assert Ticket.objects.get(pk=closed).status == "closed"
+
+
+def test_a_safe_update_sent_twice_is_carried_out_once(api):
+    (ticket_id,) = make_tickets(1)
+    # Last changed an hour ago: the API shows times to the second only.
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Ticket.objects.filter(pk=ticket_id).update(updated_at=an_hour_ago)
+    stamp = api.get(f"tickets/{ticket_id}.json").json()["ticket"]["updated_at"]
+    update = {
+        "id": ticket_id,
+        "comment": {"body": "Once only"},
+        "safe_update": True,
+        "updated_stamp": stamp,
+    }
+
+    first = results_of(batch(api, [update]))
+    second = results_of(batch(api, [update]))
+
+    assert first[0]["success"] is True
+    assert (second[0]["success"], second[0]["error"]) == (False, "UpdateConflict")
+    assert Comment.objects.filter(ticket_id=ticket_id, body="Once only").count() == 1
+
+
+def test_a_safe_update_needs_a_stamp_with_a_time_zone(api):
+    (ticket_id,) = make_tickets(1)
+
+    response = batch(
+        api,
+        [{"id": ticket_id, "status": "solved", "safe_update": True}],
+    )
+
+    assert response.status_code == 400
+    assert Ticket.objects.get(pk=ticket_id).status == "open"
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.html import strip_tags
 
-from tools.base import BaseTool, TicketPlan
+from tools.base import ATTEMPTS_SINCE, CLOCK_MARGIN, BaseTool, TicketPlan
 from tools.macro_actions import (
     MacroActions,
     MacroError,
@@ -214,10 +214,13 @@ class ApplyMacro(BaseTool):
                 return TicketPlan(needs_change=False, failure=failure)
 
         planned = change_for(actions, ticket, comment=comment)
+        change = planned.change
+        if change.get("comment"):
+            if _commented_by_earlier_attempt(client, ticket.id, change, params):
+                return TicketPlan(needs_change=False, fields_before=planned.before)
+            change = _guarded(change, ticket)
         return TicketPlan(
-            needs_change=bool(planned.change),
-            change=planned.change,
-            fields_before=planned.before,
+            needs_change=bool(change), change=change, fields_before=planned.before
         )
 
     def needs_change(self, ticket: TicketSummary, params: dict) -> bool:
@@ -273,6 +276,28 @@ class ApplyMacro(BaseTool):
                 client, others, params, changes=changes, since=since
             )
         return found
+
+
+def _guarded(change: dict, ticket: TicketSummary) -> dict:
+    """The change as a safe update: Zendesk refuses it once the ticket has
+    changed since the snapshot it was planned from. So a chunk sent twice
+    (its answer lost, or its worker killed in between) cannot add its
+    comment twice, whichever copy Zendesk runs first, however late."""
+    if not ticket.updated_at:
+        return change
+    return {**change, "safe_update": True, "updated_stamp": ticket.updated_at}
+
+
+def _commented_by_earlier_attempt(
+    client: ZendeskClient, ticket_id: int, change: dict, params: dict
+) -> bool:
+    """For a retry: whether an earlier job of the chain added the comment
+    after all (Zendesk may run an update whose answer was lost later)."""
+    since = params.get(ATTEMPTS_SINCE)
+    if not since:
+        return False
+    first_attempt = datetime.fromisoformat(since) - CLOCK_MARGIN
+    return bool(_has_comment(client, ticket_id, change["comment"], first_attempt))
 
 
 def _previewed_comment(

@@ -8,7 +8,7 @@ hooks below; the engine itself knows nothing about tags or macros.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 
     from jobs.models import Job
     from tools.models import Tool
+
+
+# Zendesk's clock and ours may differ: a change seen on a ticket counts as a
+# job's own if it is no older than the job, less this much.
+CLOCK_MARGIN = timedelta(minutes=2)
+# In a retry's params: when the first job of the chain was created, so that
+# changes made by any earlier attempt are recognised.
+ATTEMPTS_SINCE = "attempts_since"
 
 
 @dataclass(frozen=True)
