@@ -699,3 +699,21 @@ def test_a_refused_connection_counts_as_never_sent(waits):
     with pytest.raises(ServerError, match="still failing after 3 attempts"):
         client.update_many([1], {"comment": {"body": "Hi", "public": True}})
     assert len(waits) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "sent"),
+    [
+        ("tags:vip", "type:ticket tags:vip"),
+        ("type:ticket status<solved", "type:ticket status<solved"),
+        ("billing -type:user", "billing -type:user"),
+    ],
+)
+def test_a_search_count_counts_tickets_only(http, client, query, sent):
+    http.get(
+        f"{API}/search/count.json",
+        match=[matchers.query_param_matcher({"query": sent})],
+        json={"count": 3},
+    )
+
+    assert client.count_search(query) == 3

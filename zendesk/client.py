@@ -4,6 +4,7 @@ Plain `requests`; Django is only read by `ZendeskClient.from_settings`.
 """
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -252,8 +253,13 @@ class ZendeskClient:
 
         Raises InvalidSearchError when Zendesk cannot run the query."""
         path = "search/count.json"
+        # Unlike the export, the count has no filter[type]: without the
+        # term it would count matching users and organisations too.
+        counted = _ticket_query(query)
+        if not _NAMES_A_TYPE.search(counted):
+            counted = f"type:ticket {counted}"
         with _invalid_search_errors():
-            body = self._request("GET", path, params={"query": _ticket_query(query)})
+            body = self._request("GET", path, params={"query": counted})
         return int(_field(body, "count", path))
 
     def iter_search_tickets(
@@ -621,6 +627,9 @@ def _invalid_search_errors() -> Iterator[None]:
             endpoint=error.endpoint,
             body=error.body,
         ) from error
+
+
+_NAMES_A_TYPE = re.compile(r"(^|\s)-?type:", re.IGNORECASE)
 
 
 def _ticket_query(query: str) -> str:
