@@ -275,25 +275,11 @@ class ZendeskClient:
         return self._search_pages(_ticket_query(query), page_size)
 
     def _search_pages(self, query: str, page_size: int) -> Iterator[TicketSummary]:
-        path = "search/export.json"
-        first = {"query": query, "filter[type]": "ticket", "page[size]": page_size}
-        params = dict(first)
-
-        for _ in range(MAX_PAGES):
-            with _invalid_search_errors():
-                body = self._request("GET", path, params=params)
-            for result in _field(body, "results", path):
+        extra = {"query": query, "filter[type]": "ticket"}
+        pages = self._cursor_pages("search/export.json", "results", page_size, extra)
+        with _invalid_search_errors():
+            for result in pages:
                 yield TicketSummary.from_api(result)
-
-            meta = body.get("meta") or {}
-            cursor = meta.get("after_cursor")
-            if not meta.get("has_more") or not cursor:
-                return
-            if cursor == params.get("page[after]"):
-                raise ZendeskError("The cursor did not move", endpoint=_endpoint(path))
-            params = {**first, "page[after]": cursor}
-
-        raise ZendeskError(f"More than {MAX_PAGES} pages", endpoint=_endpoint(path))
 
     # Tickets and jobs
 
