@@ -423,7 +423,8 @@ def _end(
     # The run has changed what the views hold; their cached counts are stale.
     forget_active_views()
     logger.info(
-        "Job %s ended %s: %d processed of %d, %d updated, %d unchanged, %d failed",
+        "Job %s ended %s: %d processed of %d, %d updated, %d unchanged, "
+        "%d failed, %d not applicable",
         job.pk,
         job.status,
         job.processed,
@@ -431,6 +432,7 @@ def _end(
         job.succeeded,
         job.unchanged,
         job.failed,
+        job.not_applicable,
     )
 
 

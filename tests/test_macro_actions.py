@@ -155,3 +155,24 @@ def test_change_lines_say_before_and_after_and_the_comment():
         "Custom field 360001: – → yes",
         "Comment (private): Done.",
     ]
+
+
+def test_liquid_tags_count_as_placeholders_too():
+    actions = read_macro(
+        macro(("comment_value", "{% if ticket.priority == 'urgent' %}Soon{% endif %}")),
+        current_user_id=None,
+    )
+
+    assert actions.comment_has_placeholders
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted"),
+    [(True, "true"), (42, "42"), (["b", "a"], ["a", "b"]), (None, "")],
+)
+def test_a_custom_field_already_holding_the_value_is_left_alone(current, wanted):
+    actions = read_macro(macro(("custom_fields_901", wanted)), current_user_id=None)
+
+    planned = change_for(actions, ticket(custom_fields={"901": current}))
+
+    assert planned.change == {}

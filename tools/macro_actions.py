@@ -33,7 +33,8 @@ ALLOWED_VALUES = {
     "priority": {"low", "normal", "high", "urgent"},
     "type": {"question", "incident", "problem", "task"},
 }
-PLACEHOLDER_START = "{{"
+# Zendesk's Liquid: {{ ... }} outputs, {% ... %} tags (if, for, ...).
+PLACEHOLDER_STARTS = ("{{", "{%")
 
 
 class MacroError(ValueError):
@@ -57,7 +58,7 @@ class MacroActions:
         if self.comment is None:
             return False
         text = self.comment.get("body") or self.comment.get("html_body") or ""
-        return PLACEHOLDER_START in text
+        return _has_placeholder(text)
 
 
 def read_macro(macro: dict, *, current_user_id: int | None) -> MacroActions:
@@ -171,7 +172,8 @@ class _ActionReader:
 
 
 def _has_placeholder(value: Any) -> bool:
-    return PLACEHOLDER_START in str(value or "")
+    text = str(value or "")
+    return any(start in text for start in PLACEHOLDER_STARTS)
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ def change_for(
     changed_customs = {
         field_id: value
         for field_id, value in actions.custom_fields.items()
-        if customs.get(field_id) != value
+        if not _same_value(customs.get(field_id), value)
     }
     if changed_customs:
         change["custom_fields"] = [
@@ -215,6 +217,23 @@ def change_for(
     if comment:
         change["comment"] = comment
     return TicketChange(change=change, before=before)
+
+
+def _same_value(current: Any, wanted: Any) -> bool:
+    """Whether a custom field already holds the macro's value. Macros store
+    values as text ("true", "42"); tickets hold them typed (true, 42), and
+    a multi-select's options in any order."""
+    return _comparable(current) == _comparable(wanted)
+
+
+def _comparable(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if isinstance(value, list):
+        return sorted(str(item) for item in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def _tag_change(actions: MacroActions, current: list[str]) -> dict[str, list[str]]:

@@ -91,7 +91,8 @@ def _decoded(upload: IO[bytes]) -> str:
 
 
 def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    """The non-blank rows, each with the line it starts on."""
+    """The non-blank rows, each with the line it ends on (a quoted cell can
+    hold a line break, so a row may span lines)."""
     first_line = text.split("\n", 1)[0]
     # Excel writes ";" where the decimal separator is a comma.
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
