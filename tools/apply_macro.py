@@ -11,6 +11,7 @@ Every update names the macro, which Zendesk records in the ticket's audit.
 import logging
 from collections.abc import Iterator
 from datetime import datetime
+from html import unescape
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -314,22 +315,29 @@ def _previewed_comment(
 def _has_comment(
     client: ZendeskClient, ticket_id: int, comment: dict, since: datetime
 ) -> bool | None:
-    wanted = _comment_text(comment)
+    wanted = _words(comment.get("body") or comment.get("html_body") or "")
     try:
         for existing in client.iter_ticket_comments(ticket_id, newest_first=True):
             if _created_at(existing) < since:
                 return False
-            if _comment_text(existing) == wanted:
+            if wanted in _renderings(existing):
                 return True
     except NotFoundError:
         return None
     return False
 
 
-def _comment_text(comment: dict) -> str:
-    """A comment's words, however Zendesk reformatted its markup or spaces."""
-    text = comment.get("body") or strip_tags(comment.get("html_body") or "")
-    return " ".join(text.split())
+def _renderings(comment: dict) -> set[str]:
+    """A stored comment as text, from each form Zendesk keeps it in."""
+    forms = ("body", "plain_body", "html_body")
+    return {_words(comment[name]) for name in forms if comment.get(name)}
+
+
+def _words(text: str) -> str:
+    """The comment's characters without markup, entities or white space:
+    Zendesk renders HTML to text (and text to HTML) in its own way, with
+    its own line breaks, so only the words themselves are compared."""
+    return "".join(unescape(strip_tags(text)).split())
 
 
 def _created_at(comment: dict) -> datetime:
