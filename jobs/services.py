@@ -17,7 +17,7 @@ from jobs.engine import InlineLimitExceeded, JobCancelled, JobEngine
 from jobs.models import Job, TicketResult
 from jobs.rq_progress import mirror_progress
 from tools.access import can_use_tool
-from tools.base import ATTEMPTS_SINCE, BaseTool
+from tools.base import ATTEMPTS_SINCE, BaseTool, ToolError
 from tools.registry import get_tool
 from tools.sources import forget_active_views
 from zendesk import AuthenticationError, ZendeskClient, ZendeskError
@@ -203,6 +203,8 @@ def _run_claimed(
         _stop_cancelled(job, claim)
     except InlineLimitExceeded:
         _hand_to_worker(job, claim, inline_limit)
+    except ToolError as error:
+        _fail(job, claim, str(error))
     except AuthenticationError as error:
         _fail(job, claim, f"Zendesk refused the configured credentials ({error}).")
     except ZendeskError as error:

@@ -181,7 +181,7 @@ def test_a_placeholder_comment_is_rendered_per_ticket_by_zendesk_preview(
         .values_list("ticket_id", "body")
     )
     assert bodies == {pk: f"Ticket {pk} is done" for pk in ticket_ids}
-    previews = RequestLog.objects.filter(path__contains="/macros/")
+    previews = RequestLog.objects.filter(path__contains="/apply")
     assert previews.count() == 3
 
 
@@ -374,3 +374,24 @@ def test_a_macro_that_cannot_be_applied_is_marked_in_the_list():
     labels = dict(form.fields["macro"].choices)
     assert labels[1] == "Fine (Status: open)"
     assert labels[2] == "Survey (CC: x) (cannot be applied in bulk)"
+
+
+def test_a_placeholder_macro_changed_since_the_job_started_stops_the_job(
+    user, sandbox_url
+):
+    make_tickets(3)
+    macro = Macro.objects.create(
+        title="Thanks",
+        actions=[{"field": "comment_value", "value": "Ticket {{ticket.id}} is done"}],
+    )
+    job = new_macro_job(user, macro)
+    macro.actions = [{"field": "comment_value", "value": "Bye {{ticket.id}}"}]
+    macro.save()
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "was changed or turned off in Zendesk" in job.error_message
+    assert RequestLog.objects.filter(path__contains="/apply").count() == 0
+    assert update_calls() == 0

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.html import strip_tags
 
-from tools.base import ATTEMPTS_SINCE, CLOCK_MARGIN, BaseTool, TicketPlan
+from tools.base import (
+    ATTEMPTS_SINCE,
+    CLOCK_MARGIN,
+    BaseTool,
+    TicketPlan,
+    ToolError,
+)
 from tools.macro_actions import (
     MacroActions,
     MacroError,
@@ -108,8 +114,11 @@ class ApplyMacroForm(TicketSourceForm):
         macro = self.cleaned_data["macro"]
         return {
             "source": self.source_params(),
-            # The actions as they are now: the dry run and the run apply the
-            # same macro even if someone edits it in Zendesk meanwhile.
+            # The actions as they are now: the dry run, the run and a re-run
+            # apply the same macro even if someone edits it in Zendesk. A
+            # comment with placeholders is the exception (only Zendesk's
+            # preview of the macro as it is can write it): such a job stops
+            # if the macro has changed.
             "macro": {
                 "id": int(macro["id"]),
                 "title": macro["title"],
@@ -192,6 +201,8 @@ class ApplyMacro(BaseTool):
     def iter_tickets(
         self, client: ZendeskClient, params: dict
     ) -> Iterator[TicketSummary]:
+        if self.actions(params).comment_has_placeholders:
+            _check_unchanged_since_started(client, params["macro"])
         return iter_source_tickets(client, params["source"])
 
     def actions(self, params: dict) -> MacroActions:
@@ -277,6 +288,25 @@ class ApplyMacro(BaseTool):
                 client, others, params, changes=changes, since=since
             )
         return found
+
+
+def _check_unchanged_since_started(client: ZendeskClient, snapshot: dict) -> None:
+    """The job applies the macro's actions as they were when it started, but
+    Zendesk's preview writes the comment of the macro as it is now: refuse
+    to mix the two."""
+    title = snapshot["title"]
+    try:
+        live = client.get_macro(int(snapshot["id"]))
+    except NotFoundError:
+        raise ToolError(
+            f"The macro “{title}” is no longer in Zendesk, and its comment "
+            "needs Zendesk's preview of it."
+        ) from None
+    if live.get("actions") != snapshot["actions"] or not live.get("active"):
+        raise ToolError(
+            f"The macro “{title}” was changed or turned off in Zendesk after "
+            "this job started. Start a new job to apply it as it is now."
+        )
 
 
 def _guarded(change: dict, ticket: TicketSummary) -> dict:

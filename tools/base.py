@@ -30,6 +30,10 @@ CLOCK_MARGIN = timedelta(minutes=2)
 ATTEMPTS_SINCE = "attempts_since"
 
 
+class ToolError(Exception):
+    """A tool cannot go on with a job; the message says why, for people."""
+
+
 @dataclass(frozen=True)
 class TicketPlan:
     """What a tool means to do to one ticket, decided from the snapshot taken
