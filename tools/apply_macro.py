@@ -4,8 +4,10 @@ a search or a list of tickets.
 Zendesk only previews macros, so each ticket's change is worked out from
 the macro's actions (tools/macro_actions.py) when the job takes its list,
 stored with the ticket's result, and sent with update_many: the bulk form
-when a chunk's tickets get the same change, the batch form when they differ.
-Every update names the macro, which Zendesk records in the ticket's audit.
+when a chunk's tickets get the same change, the batch form when they differ
+(always, for a change that adds a comment: each is stamped with its own
+ticket's snapshot, see _guarded). Every update names the macro, which
+Zendesk records in the ticket's audit.
 """
 
 import logging
@@ -274,9 +276,10 @@ class ApplyMacro(BaseTool):
         since: datetime,
     ) -> dict[int, bool | None]:
         """A ticket whose change adds a comment carries it when the comment
-        is there, written since the job began: reading the fields would not
-        tell a second application from the first. Other tickets carry their
-        change when their fields show it."""
+        is there, written since `since` (the job's start, or that of the
+        first job of its retry chain): reading the fields would not tell a
+        second application from the first. Other tickets carry their change
+        when their fields show it."""
         with_comment = [pk for pk in ticket_ids if changes.get(pk, {}).get("comment")]
         found = {
             pk: _has_comment(client, pk, changes[pk]["comment"], since)
@@ -323,7 +326,8 @@ def _commented_by_earlier_attempt(
     client: ZendeskClient, ticket_id: int, change: dict, params: dict
 ) -> bool:
     """For a retry: whether an earlier job of the chain added the comment
-    after all (Zendesk may run an update whose answer was lost later)."""
+    after all (Zendesk may carry out an update whose answer was lost, after
+    the job has recorded the ticket failed)."""
     since = params.get(ATTEMPTS_SINCE)
     if not since:
         return False
@@ -359,8 +363,8 @@ def _has_comment(
 
 def _renderings(comment: dict) -> set[str]:
     """A stored comment as text, from each form Zendesk keeps it in."""
-    forms = ("body", "plain_body", "html_body")
-    return {_words(comment[name]) for name in forms if comment.get(name)}
+    kinds = ("body", "plain_body", "html_body")
+    return {_words(comment[kind]) for kind in kinds if comment.get(kind)}
 
 
 def _words(text: str) -> str:
