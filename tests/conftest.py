@@ -20,6 +20,7 @@ from django.core.cache import cache
 
 from accounts.roles import AGENT
 from tests.processes import Process
+from tests.sandbox_api import API_TOKEN, EMAIL, Api
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_COMMAND = [sys.executable, "manage.py", "rqworker", "default", "--burst"]
@@ -231,3 +232,14 @@ def processes(worker_env, settings, tmp_path):
     for process in started:
         process.stop()
     print(log.read_text()[-20_000:])
+
+
+@pytest.fixture
+def api(client, settings) -> Api:
+    """The sandbox's API through Django's test client, with the credentials
+    it expects and no rate limit or job latency in the way."""
+    settings.ZENDESK_EMAIL = EMAIL
+    settings.ZENDESK_API_TOKEN = API_TOKEN
+    settings.SANDBOX_RATE_LIMIT_PER_MINUTE = 0
+    settings.SANDBOX_JOB_LATENCY_SECONDS = 0
+    return Api(client)

@@ -185,13 +185,9 @@ def test_a_placeholder_comment_is_rendered_per_ticket_by_zendesk_preview(
     assert previews.count() == 3
 
 
-def test_a_chunk_sent_just_before_the_run_stopped_gets_its_comment_once(
-    user, sandbox_url, monkeypatch
-):
-    """The run stops after Zendesk took a chunk but before the run could
-    note Zendesk's job id: the resumed run must not send that chunk again."""
-    ticket_ids = make_tickets(300)
-    job = new_macro_job(user, solve_with_note())
+def run_stopped_after_second_send(job: Job, monkeypatch) -> None:
+    """Run the job until Zendesk has taken its second chunk, then stop the
+    run before it can note Zendesk's job id, as a killed worker would."""
     tool_class = type(get_tool("apply-macro"))
     original_send = tool_class.send_update
     sent = {"n": 0}
@@ -203,13 +199,23 @@ def test_a_chunk_sent_just_before_the_run_stopped_gets_its_comment_once(
             raise SystemExit("the worker was stopped")
         return job_status
 
-    monkeypatch.setattr(tool_class, "send_update", stop_after_second_send)
-    with pytest.raises(SystemExit):
-        job_run(job_id=job.pk)
+    with monkeypatch.context() as patch:
+        patch.setattr(tool_class, "send_update", stop_after_second_send)
+        with pytest.raises(SystemExit):
+            job_run(job_id=job.pk)
+
+
+def test_a_chunk_sent_just_before_the_run_stopped_gets_its_comment_once(
+    user, sandbox_url, monkeypatch
+):
+    """The run stops after Zendesk took a chunk but before the run could
+    note Zendesk's job id: the resumed run must not send that chunk again."""
+    ticket_ids = make_tickets(300)
+    job = new_macro_job(user, solve_with_note())
+    run_stopped_after_second_send(job, monkeypatch)
     marks = Counter(job.results.values_list("zendesk_job_id", flat=True))
     assert marks[UNCONFIRMED_SEND] == 100
 
-    monkeypatch.undo()
     job_run(job_id=job.pk)
 
     job.refresh_from_db()
@@ -248,21 +254,7 @@ def test_a_chunk_sent_again_before_zendesk_ran_the_first_copy_comments_once(
     ticket_ids = make_tickets(300)
     last_changed_an_hour_ago(ticket_ids)
     job = new_macro_job(user, solve_with_note())
-    tool_class = type(get_tool("apply-macro"))
-    original_send = tool_class.send_update
-    sent = {"n": 0}
-
-    def stop_after_second_send(self, client, chunk, params, **kwargs):
-        sent["n"] += 1
-        job_status = original_send(self, client, chunk, params, **kwargs)
-        if sent["n"] == 2:
-            raise SystemExit("the worker was stopped")
-        return job_status
-
-    monkeypatch.setattr(tool_class, "send_update", stop_after_second_send)
-    with pytest.raises(SystemExit):
-        job_run(job_id=job.pk)
-    monkeypatch.undo()
+    run_stopped_after_second_send(job, monkeypatch)
     zendesk_runs_late(monkeypatch)
     job_run(job_id=job.pk)
 

@@ -5,24 +5,10 @@ from django.core.management import call_command
 
 from sandbox.models import Comment, Macro, Ticket, User
 from sandbox.seed_account import API_USER_ID
-from tests.sandbox_api import API, API_TOKEN, EMAIL, Api
+from tests.sandbox_api import API
 from tests.sandbox_data import action, make_macro, make_tickets
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-
-@pytest.fixture(autouse=True)
-def sandbox_settings(settings):
-    settings.ZENDESK_EMAIL = EMAIL
-    settings.ZENDESK_API_TOKEN = API_TOKEN
-    settings.SANDBOX_RATE_LIMIT_PER_MINUTE = 0
-    settings.SANDBOX_JOB_LATENCY_SECONDS = 0
-    return settings
-
-
-@pytest.fixture
-def api(client) -> Api:
-    return Api(client)
 
 
 def titles(body: dict) -> list[str]:

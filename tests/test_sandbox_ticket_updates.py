@@ -9,24 +9,10 @@ from django.utils import timezone
 
 from sandbox.models import Comment, Group, Ticket, TicketAudit, TicketField
 from sandbox.seed_account import API_USER_ID
-from tests.sandbox_api import API_TOKEN, EMAIL, Api
+from tests.sandbox_api import Api
 from tests.sandbox_data import make_tickets, tags_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-
-@pytest.fixture(autouse=True)
-def sandbox_settings(settings):
-    settings.ZENDESK_EMAIL = EMAIL
-    settings.ZENDESK_API_TOKEN = API_TOKEN
-    settings.SANDBOX_RATE_LIMIT_PER_MINUTE = 0
-    settings.SANDBOX_JOB_LATENCY_SECONDS = 0
-    return settings
-
-
-@pytest.fixture
-def api(client) -> Api:
-    return Api(client)
 
 
 def results_of(response) -> list[dict]:
