@@ -176,3 +176,11 @@ def test_a_custom_field_already_holding_the_value_is_left_alone(current, wanted)
     planned = change_for(actions, ticket(custom_fields={"901": current}))
 
     assert planned.change == {}
+
+
+def test_a_rich_text_comment_is_shown_as_its_words():
+    lines = change_lines(
+        {}, {"comment": {"html_body": "<p>We&#39;re <b>on it</b>.</p>", "public": True}}
+    )
+
+    assert lines == ["Comment (public, rich text): We're on it."]

@@ -7,7 +7,10 @@ is refused before the run rather than skipped.
 """
 
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
+
+from django.utils.html import strip_tags
 
 from tools.tags import TagError, normalise_tags
 from zendesk import TicketSummary
@@ -277,7 +280,11 @@ def change_lines(before: dict, change: dict) -> list[str]:
     comment = change.get("comment")
     if comment:
         kind = "public" if comment.get("public", True) else "private"
-        text = comment.get("body") or comment.get("html_body") or ""
+        text = comment.get("body")
+        if text is None:
+            # Shown as the words people will read, not as markup.
+            kind += ", rich text"
+            text = " ".join(unescape(strip_tags(comment.get("html_body", ""))).split())
         lines.append(f"Comment ({kind}): {text}")
     return lines
 
