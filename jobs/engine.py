@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 100  # update_many takes at most 100 ids
 COLLECT_BATCH = 1_000
+STORE_EVERY_SECONDS = 2.0
 MIRROR_EVERY_SECONDS = 1.0
 FIRST_POLL_SECONDS = 0.2
 LONGEST_POLL_SECONDS = 2.0
@@ -53,6 +54,10 @@ TICKET_NOT_FOUND = "Not found in Zendesk: deleted, merged or never there"
 # between) cannot know whether Zendesk took the chunk, so it asks the tickets
 # before sending anything again: a comment must not be added twice.
 UNCONFIRMED_SEND = "unconfirmed"
+CHANGED_SINCE_LISTED = (
+    "Someone changed this ticket after the job took its list, so the change "
+    "was not made; Retry looks at the ticket again"
+)
 CLOSED_TICKET_PREDICTION = (
     "Closed: Zendesk refuses changes to closed tickets unless the account lets "
     "admins edit them"
@@ -111,6 +116,7 @@ class JobEngine:
         # added, so the count of tickets found never goes back.
         seen = set(self.job.results.values_list("ticket_id", flat=True))
         batch: list[TicketResult] = []
+        stored_at = self.clock()
         tickets = self.tool.iter_tickets(self.client, self.params)
 
         for ticket in tickets:
@@ -118,9 +124,9 @@ class JobEngine:
                 continue  # a ticket that moved within the view while paging
             seen.add(ticket.id)
             batch.append(self._planned_result(ticket))
-            if len(batch) >= COLLECT_BATCH:
+            if len(batch) >= COLLECT_BATCH or self._store_due(stored_at):
                 self._store_collected(batch, collected=len(seen))
-                batch = []
+                batch, stored_at = [], self.clock()
                 self._check_still_wanted()
             if self.max_tickets is not None and len(seen) > self.max_tickets:
                 raise InlineLimitExceeded
@@ -129,6 +135,12 @@ class JobEngine:
 
         self._store_collected(batch, collected=len(seen))
         self._finish_collecting(total=len(seen))
+
+    def _store_due(self, stored_at: float) -> bool:
+        """Whether to store what was found so far although the batch is not
+        full: when planning costs a call per ticket (a macro's preview), the
+        page would otherwise show "0 found" for minutes."""
+        return self.clock() - stored_at >= STORE_EVERY_SECONDS
 
     def _planned_result(self, ticket: TicketSummary) -> TicketResult:
         if ticket.status == NOT_FOUND:
@@ -493,10 +505,13 @@ class JobEngine:
         guarded = [pk for pk, change in changes.items() if change.get("safe_update")]
         if not guarded:
             return
-        checked = self._outcome_from_tickets(guarded, reason="")
-        for ticket_id in checked.updated:
-            del outcome.failures[ticket_id]
-            outcome.updated.append(ticket_id)
+        applied = set(self._outcome_from_tickets(guarded, reason="").updated)
+        for ticket_id in guarded:
+            error = outcome.failures.pop(ticket_id)
+            if ticket_id in applied:
+                outcome.updated.append(ticket_id)
+            else:
+                outcome.failures[ticket_id] = _explained_refusal(error)
 
     def _outcome_from_tickets(self, ticket_ids: list[int], reason: str) -> ChunkOutcome:
         return outcome_from_tickets(
@@ -580,6 +595,13 @@ class JobEngine:
         """Update the job's row, unless another process has taken the job."""
         if not owned(self.claim).update(**fields):
             raise ClaimLost
+
+
+def _explained_refusal(error: str) -> str:
+    """Zendesk's refusal of a safe update, said in words for people."""
+    if "conflict" not in error.lower():
+        return error
+    return f"{CHANGED_SINCE_LISTED} (Zendesk: {error})"
 
 
 def _batches(items: list, size: int) -> Iterator[list]:

@@ -76,7 +76,10 @@ def job_start(
         expected_tickets=expected_tickets,
         retry_of=retry_of,
     )
+    return _execute(tool, job, expected_tickets)
 
+
+def _execute(tool: BaseTool, job: Job, expected_tickets: int) -> Job:
     inline_limit = tool.get_ticket_limit(async_mode=False)
     if expected_tickets <= inline_limit or not tool.supports_async():
         tool.execute(job)
@@ -464,20 +467,30 @@ def job_retry(*, job: Job, user: AbstractBaseUser) -> Job:
         "ids": failed_ids,
         "title": f"retry of job {job.pk}: {count:,} failed {noun}",
     }
-    # An update whose answer was lost may have been carried out after all,
-    # later: a tool that must not change a ticket twice looks for changes
-    # made since the first job of the chain.
-    attempts_since = job.params.get(ATTEMPTS_SINCE) or job.created_at.isoformat()
     params = {
-        **job.params,
+        **_following(job),
         "source": source,
         "limit": count,
-        ATTEMPTS_SINCE: attempts_since,
     }
     logger.info("Job %s: retrying its %d failed tickets, for %s", job.pk, count, user)
-    return job_start(
-        tool=tool, user=user, params=params, expected_tickets=count, retry_of=job
-    )
+    with transaction.atomic():
+        # Two clicks at once must not start two retries of the same tickets:
+        # the second waits for the first to be created, then sees it.
+        Job.objects.select_for_update().filter(pk=job.pk).first()
+        _refuse_if_retrying(job)
+        retry = job_create(
+            tool=tool, user=user, params=params, expected_tickets=count, retry_of=job
+        )
+    return _execute(tool, retry, count)
+
+
+def _refuse_if_retrying(job: Job) -> None:
+    running = job.retries.exclude(status__in=Job.FINISHED).first()
+    if running is not None:
+        raise JobRefused(
+            f"Job {running.pk} is already retrying job {job.pk}; wait for it to "
+            "end, then retry what still failed."
+        )
 
 
 def job_rerun(*, job: Job, user: AbstractBaseUser) -> Job:
@@ -488,8 +501,19 @@ def job_rerun(*, job: Job, user: AbstractBaseUser) -> Job:
     expected = job.total or job.estimated_total or job.params.get("limit", 0)
     logger.info("Job %s: re-running it with the same parameters, for %s", job.pk, user)
     return job_start(
-        tool=tool, user=user, params=dict(job.params), expected_tickets=expected
+        tool=tool, user=user, params=_following(job), expected_tickets=expected
     )
+
+
+def _following(job: Job) -> dict:
+    """The parameters of a job that follows `job` (a retry or a re-run).
+
+    They name when the first job of the chain was created: a tool that must
+    not make a change twice (a macro's comment) then leaves alone the
+    tickets an earlier job changed, even ones whose update Zendesk carried
+    out after the job had recorded them failed."""
+    first_created = job.params.get(ATTEMPTS_SINCE) or job.created_at.isoformat()
+    return {**job.params, ATTEMPTS_SINCE: first_created}
 
 
 def failed_ticket_ids(job: Job) -> list[int]:

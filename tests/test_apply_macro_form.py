@@ -404,12 +404,15 @@ def test_the_admin_reruns_an_apply_macro_job_with_the_same_parameters(
     )
     assert done.status_code == 302
     rerun = Job.objects.exclude(pk=first.pk).get()
-    assert rerun.params == first.params
+    assert rerun.params == {
+        **first.params,
+        "attempts_since": first.created_at.isoformat(),
+    }
     assert rerun.tool.slug == "apply-macro"
     assert rerun.created_by == supervisor
     run_worker()
     rerun = finished(rerun)
-    # The fields already match; the macro's comment is added once more.
+    # The first job already commented every ticket: nothing is sent again.
     assert rerun.status == Job.Status.SUCCEEDED
-    assert outcomes(rerun) == {Outcome.UPDATED: 10}
-    assert comments_on(ticket_ids) == {2: 10}
+    assert outcomes(rerun) == {Outcome.UNCHANGED: 10}
+    assert comments_on(ticket_ids) == {1: 10}

@@ -387,3 +387,28 @@ def test_a_placeholder_macro_changed_since_the_job_started_stops_the_job(
     assert "was changed or turned off in Zendesk" in job.error_message
     assert RequestLog.objects.filter(path__contains="/apply").count() == 0
     assert update_calls() == 0
+
+
+def test_a_ticket_changed_after_the_job_took_its_list_is_left_and_says_why(
+    user, sandbox_url, monkeypatch
+):
+    ticket_ids = make_tickets(10)
+    last_changed_an_hour_ago(ticket_ids)
+    job = new_macro_job(user, solve_with_note())
+    tool_class = type(get_tool("apply-macro"))
+    original_send = tool_class.send_update
+
+    def an_agent_edits_one_first(self, client, chunk, params, **kwargs):
+        Ticket.objects.filter(pk=ticket_ids[0]).update(
+            priority="urgent", updated_at=timezone.now()
+        )
+        return original_send(self, client, chunk, params, **kwargs)
+
+    monkeypatch.setattr(tool_class, "send_update", an_agent_edits_one_first)
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert outcomes(job) == {Outcome.UPDATED: 9, Outcome.FAILED: 1}
+    edited = job.results.get(ticket_id=ticket_ids[0])
+    assert edited.error.startswith("Someone changed this ticket after the job took")
+    assert comments_per_ticket(ticket_ids) == {1: 9, 0: 1}

@@ -183,3 +183,27 @@ def test_a_job_that_fails_while_collecting_keeps_counts_that_add_up(
     assert job.total == 300
     assert (job.unchanged, job.failed, job.processed) == (150, 150, 300)
     assert outcomes(job) == {Outcome.UNCHANGED: 150, Outcome.FAILED: 150}
+
+
+def test_a_slow_collection_shows_what_it_found_every_few_seconds(
+    user, sandbox_url, monkeypatch
+):
+    make_tickets(20)
+    job = new_job(user, make_view("Everything"))
+    fake_time = FakeTime()
+    tool_class = type(get_tool("tag-manager"))
+    original_plan = tool_class.plan_ticket
+    found_so_far = []
+
+    def one_second_a_ticket(self, client, ticket, params):
+        # As when each ticket costs a call (a macro's preview).
+        fake_time.now += 1.0
+        found_so_far.append(Job.objects.get(pk=job.pk).total)
+        return original_plan(self, client, ticket, params)
+
+    monkeypatch.setattr(tool_class, "plan_ticket", one_second_a_ticket)
+    job = run_engine(job, fake_time=fake_time)
+
+    assert job.total == 20
+    # Stored about every two tickets, not only once the 1,000-batch filled.
+    assert found_so_far[:6] == [0, 0, 2, 2, 4, 4]

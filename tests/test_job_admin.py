@@ -182,7 +182,8 @@ def test_rerun_action_asks_first_then_starts_the_same_job_again(
 
     done = run_action(supervisor_client, "rerun_jobs", [job], post="yes")
     rerun = Job.objects.exclude(pk=job.pk).get()
-    assert rerun.params == job.params
+    # The same parameters, and when the first job of the chain was made.
+    assert rerun.params == {**job.params, "attempts_since": job.created_at.isoformat()}
     assert rerun.retry_of is None
     assert shown_messages(done) == [f"Job {rerun.pk} re-runs job {job.pk}."]
 

@@ -92,6 +92,22 @@ def test_a_retry_of_a_retry_takes_only_what_failed_again(agent, run_worker):
     assert second.retry_of == first
 
 
+def test_a_second_retry_waits_for_the_first_to_end(agent, run_worker):
+    job, _, closed = failed_first_run(agent, run_worker)
+    Tool.objects.filter(slug="tag-manager").update(inline_ticket_limit=0)
+    first = job_retry(job=job, user=agent)
+
+    with pytest.raises(JobRefused, match=f"Job {first.pk} is already retrying"):
+        job_retry(job=job, user=agent)
+    run_worker()
+    first.refresh_from_db()
+    again = job_retry(job=job, user=agent)
+
+    assert first.is_finished
+    assert again.retry_of == job
+    assert again.params["source"]["ids"] == closed
+
+
 def test_a_job_without_failures_is_not_retried(agent, run_worker):
     make_tickets(20)
     job = new_job(agent, make_view("Everything"))

@@ -5,7 +5,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from jobs.management.commands.tag_tickets import Command
 from jobs.models import Job
+from tests.job_helpers import job_row
 from tests.sandbox_data import make_tickets, make_view, tags_of
 from tools.models import Tool
 
@@ -188,4 +190,20 @@ def test_exactly_one_source_is_required(sandbox_url, admin_user):
     assert "not allowed with argument" in str(both.value)
     assert "one of the arguments --view --search --ids-file is required" in str(
         neither.value
+    )
+
+
+def test_the_report_of_a_cancelled_job_counts_the_tickets_left_untouched(
+    admin_user,
+):
+    job = job_row(
+        admin_user, status="cancelled", total=10, processed=4, succeeded=3, failed=1
+    )
+    out = io.StringIO()
+
+    Command(stdout=out)._report(job)
+
+    assert out.getvalue().strip() == (
+        "Cancelled: 10 tickets, 3 updated, 0 already correct, 1 failed, "
+        "6 not changed (cancelled)."
     )

@@ -154,7 +154,8 @@ class BulkToolCommand(BaseCommand):
             self.stdout.write(
                 f"{job.get_status_display()}: {job.total:,} tickets, "
                 f"{job.succeeded:,} updated, {job.unchanged:,} already correct, "
-                f"{job.failed:,} failed{self._not_applicable(job)}."
+                f"{job.failed:,} failed{self._not_applicable(job)}"
+                f"{self._not_done(job)}."
             )
         if job.error_message:
             self.stderr.write(job.error_message)
@@ -163,6 +164,13 @@ class BulkToolCommand(BaseCommand):
         if not job.not_applicable:
             return ""
         return f", {job.not_applicable:,} not applicable"
+
+    def _not_done(self, job: Job) -> str:
+        """The tickets a cancel left untouched, so the figures add up."""
+        left = job.total - job.processed
+        if job.status != Job.Status.CANCELLED or left <= 0:
+            return ""
+        return f", {left:,} not changed (cancelled)"
 
 
 def _user(name: str | None):
