@@ -472,7 +472,6 @@ def job_retry(*, job: Job, user: AbstractBaseUser) -> Job:
         "source": source,
         "limit": count,
     }
-    logger.info("Job %s: retrying its %d failed tickets, for %s", job.pk, count, user)
     with transaction.atomic():
         # Two clicks at once must not start two retries of the same tickets:
         # the second waits for the first to be created, then sees it.
@@ -481,6 +480,7 @@ def job_retry(*, job: Job, user: AbstractBaseUser) -> Job:
         retry = job_create(
             tool=tool, user=user, params=params, expected_tickets=count, retry_of=job
         )
+    logger.info("Job %s: retrying its %d failed tickets, for %s", job.pk, count, user)
     return _execute(tool, retry, count)
 
 
