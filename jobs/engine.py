@@ -375,8 +375,9 @@ class JobEngine:
                     self.client, ticket_ids, self.params, changes=changes
                 )
         except (TooManyJobsError, AuthenticationError, JobCancelled):
-            # Nothing was queued. Authentication: no later chunk can succeed
-            # either, the job stops.
+            # Nothing was queued: Zendesk was full, refused the credentials
+            # (no later chunk can succeed either, the job stops), or the job
+            # was cancelled while waiting for room.
             self._mark_sent(ticket_ids, "")
             raise
         except ServerError as error:
