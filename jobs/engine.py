@@ -488,13 +488,14 @@ class JobEngine:
     def _outcome(self, chunk: SentChunk, job_status: dict) -> ChunkOutcome:
         ticket_ids = chunk.ticket_ids
         outcome, unreported = outcome_from_job_status(ticket_ids, job_status)
+        if outcome.failures:
+            self._recheck_safe_update_failures(outcome)
         if unreported:
+            # Settled by the tickets themselves: nothing to check twice.
             reason = missing_result_reason(job_status)
             checked = self._outcome_from_tickets(unreported, reason)
             outcome.updated += checked.updated
             outcome.failures |= checked.failures
-        if outcome.failures:
-            self._recheck_safe_update_failures(outcome)
         return outcome
 
     def _recheck_safe_update_failures(self, outcome: ChunkOutcome) -> None:

@@ -39,16 +39,8 @@ COLUMNS = [
     "error",
     "zendesk_job_id",
 ]
-_RESULT_FIELDS = [
-    "ticket_id",
-    "ticket_status",
-    "tags_before",
-    "fields_before",
-    "change",
-    "outcome",
-    "error",
-    "zendesk_job_id",
-]
+# The columns read from each result row; the others come from its job.
+_RESULT_FIELDS = [name for name in COLUMNS if name not in ("job", "tool", "ticket_url")]
 # A spreadsheet runs a cell starting with one of these as a formula; an error
 # message from Zendesk is not trusted to be plain text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
